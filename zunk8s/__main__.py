@@ -1,0 +1,3 @@
+from zunk8s.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""The one error hierarchy of zunk8s.
+
+Every error a client can see is a ``ZunError``: it carries the HTTP status and the Zun fault
+code (``container.<kebab-case class>``), and one middleware renders it in Zun's envelope.
+Library exceptions (kubernetes_asyncio, redis, aiohttp client) are converted at the
+gateway edges and chained as causes; they never reach a handler.
+"""
+
+from __future__ import annotations
+
+
+class ZunError(Exception):
+    status = 500
+    # Zun derives the code from the exception class name (CamelCase -> kebab-case).
+    code = ""
+    title: str | None = None
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"
+
+
+class Invalid(ZunError):
+    status = 400
+    code = "invalid"
+
+
+class SchemaValidationError(Invalid):
+    code = "schema-validation-error"
+
+
+class InvalidValue(Invalid):
+    code = "invalid-value"
+
+
+class InvalidParamInVersion(Invalid):
+    code = "invalid-param-in-version"
+
+
+class NoInteractiveFlag(Invalid):
+    code = "no-interactive-flag"
+
+
+class Base64Exception(Invalid):
+    code = "base64-exception"
+
+
+class PolicyNotAuthorized(ZunError):
+    status = 403
+    code = "policy-not-authorized"
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"Policy doesn't allow {rule} to be performed.")
+
+
+class NotFound(ZunError):
+    status = 404
+    code = "not-found"
+
+
+class ContainerNotFound(NotFound):
+    code = "container-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Container {ident} could not be found.")
+
+
+class Conflict(ZunError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidStateException(Conflict):
+    code = "invalid-state-exception"
+
+
+class NotAcceptable(ZunError):
+    """Microversion problems. Zun's webob errors carry the bare ``container.`` code."""
+
+    status = 406
+    code = ""
+    title = "Not Acceptable"
+
+
+class RequestEntityTooLarge(ZunError):
+    status = 413
+    code = "request-entity-too-large"
+
+
+class UnsupportedMediaType(ZunError):
+    status = 415
+    code = "unsupported-media-type"
+
+
+class NotImplementedOnKubernetes(ZunError):
+    """An operation Kubernetes (or this cluster) cannot carry out; the detail says why."""
+
+    status = 501
+    code = "not-implemented"
+
+
+class BackendUnavailable(ZunError):
+    """Kubernetes or Redis could not be reached or answered with a server error."""
+
+    status = 503
+    code = "backend-unavailable"
+
+
+class BackendError(ZunError):
+    """Kubernetes rejected a request we built; a bug of ours or an admission policy."""
+
+    status = 500
+    code = ""

@@ -1,0 +1,1 @@
+"""The HTTP layer (aiohttp): parse, validate, call one service function, render."""

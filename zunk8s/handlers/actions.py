@@ -1,0 +1,205 @@
+"""POST/GET /v1/containers/{ident}/{action}: the container actions.
+
+Each handler resolves the container, validates Zun's query schema and calls one service
+method. Which actions exist at which microversion is the ACTIONS table at the bottom.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
+from zunk8s.handlers.containers import entry_view
+from zunk8s.handlers.keys import SERVICE, caller_of, version_of
+from zunk8s.handlers.params import action_params, query_dict
+from zunk8s.microversions import APIVersion, not_in_version
+from zunk8s.schemas.containers import validate_update
+from zunk8s.schemas.params import parse_bool, parse_non_negative_int, reject_unknown, unset
+from zunk8s.service.lifecycle import LogsQuery
+from zunk8s.service.registry import Entry
+from zunk8s.service.states import check_state
+
+ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
+_SINCE_RE = re.compile(r"(^[0-9]*$)|([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3})")
+
+
+def _null(status: int) -> web.Response:
+    # pecan serialises None: Zun answers actions with a JSON null body.
+    return web.json_response(None, status=status)
+
+
+async def start(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    await request.app[SERVICE].start(caller_of(request), entry)
+    return _null(202)
+
+
+def _timeout(params: dict[str, Any]) -> int | None:
+    reject_unknown(params, {"timeout"})
+    return parse_non_negative_int("timeout", params.get("timeout"))
+
+
+async def stop(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    await request.app[SERVICE].stop(caller_of(request), entry, timeout=_timeout(params))
+    return _null(202)
+
+
+async def reboot(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    await request.app[SERVICE].reboot(caller_of(request), entry, timeout=_timeout(params))
+    return _null(202)
+
+
+async def kill(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    signal = params.get("signal")
+    await request.app[SERVICE].kill(caller_of(request), entry, signal=None if signal is None else str(signal))
+    return _null(202)
+
+
+async def rename(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    if "name" not in params:
+        raise SchemaValidationError("'name' is a required property")
+    new = validate_update({"name": params["name"]})
+    assert new.name is not None
+    updated = await request.app[SERVICE].rename(entry, new.name)
+    return web.json_response(entry_view(request, updated, links=True))
+
+
+async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"stdout", "stderr", "timestamps", "tail", "since"})
+    # Kubernetes merges stdout and stderr (README: "Logs"); the flags are validated as Zun does.
+    parse_bool("stdout", params.get("stdout"), extended=True, default=True)
+    parse_bool("stderr", params.get("stderr"), extended=True, default=True)
+    timestamps = parse_bool("timestamps", params.get("timestamps"), extended=True, default=False)
+    tail_raw = params.get("tail")
+    tail: int | None = None
+    if not unset(tail_raw) and str(tail_raw) != "all":
+        # Zun's driver treats any non-integer tail as "all".
+        tail = int(str(tail_raw)) if str(tail_raw).isdigit() else None
+    since_seconds = _since_seconds(params.get("since"), now=time.time())
+    data = await request.app[SERVICE].logs(
+        entry, LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps)
+    )
+    return web.json_response(data.decode("utf-8", errors="replace"))
+
+
+def _since_seconds(raw: Any, *, now: float) -> int | None:
+    if unset(raw):
+        return None
+    text = str(raw)
+    if not _SINCE_RE.search(text):
+        raise SchemaValidationError(
+            f"Invalid input for query parameters 'since'. Value: '{text}'. '{text}' does not match "
+            f"'{_SINCE_RE.pattern}'"
+        )
+    if text.isdigit():
+        moment = float(text)
+    else:
+        stamp = datetime.strptime(text[:23], "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
+        moment = stamp.timestamp()
+    # Kubernetes' sinceSeconds must be positive.
+    return max(1, int(now - moment) + 1)
+
+
+def _not_on_kubernetes(action: str, why: str) -> ActionHandler:
+    async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+        state_key = action if action in ("pause", "unpause", "commit", "rebuild") else None
+        if state_key is not None:
+            check_state(state_key, uuid=entry.uuid, status=entry.status.status)
+        raise NotImplementedOnKubernetes(why)
+
+    return handler
+
+
+@dataclass(frozen=True)
+class Action:
+    method: str
+    handler: ActionHandler
+    min_version: APIVersion = APIVersion(1, 1)
+    max_version: APIVersion | None = None
+
+
+_LATER = "zunk8s does not implement {} yet; see the README's mapping table."
+
+ACTIONS: dict[str, Action] = {
+    "start": Action("POST", start),
+    "stop": Action("POST", stop),
+    "reboot": Action("POST", reboot),
+    "kill": Action("POST", kill),
+    "rename": Action("POST", rename, max_version=APIVersion(1, 13)),
+    "logs": Action("GET", logs),
+    "pause": Action(
+        "POST",
+        _not_on_kubernetes(
+            "pause",
+            "Kubernetes cannot freeze a container's processes (the kubelet has no pause/freezer "
+            "API), so pause is not available on zunk8s.",
+        ),
+    ),
+    "unpause": Action(
+        "POST",
+        _not_on_kubernetes(
+            "unpause", "Kubernetes cannot freeze a container's processes, so unpause is not available on zunk8s."
+        ),
+    ),
+    "rebuild": Action("POST", _not_on_kubernetes("rebuild", _LATER.format("rebuild"))),
+    "commit": Action(
+        "POST",
+        _not_on_kubernetes(
+            "commit",
+            "Committing a container to an image needs an image registry and access to the node's "
+            "container runtime; zunk8s does not implement commit yet.",
+        ),
+    ),
+    "execute": Action("POST", _not_on_kubernetes("execute", _LATER.format("execute"))),
+    "execute_resize": Action("POST", _not_on_kubernetes("execute_resize", _LATER.format("execute_resize"))),
+    "attach": Action("GET", _not_on_kubernetes("attach", _LATER.format("attach"))),
+    "resize": Action("POST", _not_on_kubernetes("resize", _LATER.format("resize"))),
+    "top": Action("GET", _not_on_kubernetes("top", _LATER.format("top"))),
+    "stats": Action("GET", _not_on_kubernetes("stats", _LATER.format("stats"))),
+    "get_archive": Action("GET", _not_on_kubernetes("get_archive", _LATER.format("get_archive"))),
+    "put_archive": Action("POST", _not_on_kubernetes("put_archive", _LATER.format("put_archive"))),
+    "add_security_group": Action(
+        "POST", _not_on_kubernetes("add_security_group", _LATER.format("security groups")), max_version=APIVersion(1, 14)
+    ),
+    "remove_security_group": Action(
+        "POST",
+        _not_on_kubernetes("remove_security_group", _LATER.format("security groups")),
+        max_version=APIVersion(1, 14),
+    ),
+    "network_detach": Action(
+        "POST", _not_on_kubernetes("network_detach", _LATER.format("networks")), min_version=APIVersion(1, 6)
+    ),
+    "network_attach": Action(
+        "POST", _not_on_kubernetes("network_attach", _LATER.format("networks")), min_version=APIVersion(1, 8)
+    ),
+    "network_list": Action(
+        "GET", _not_on_kubernetes("network_list", _LATER.format("networks")), min_version=APIVersion(1, 13)
+    ),
+    "resize_container": Action(
+        "POST", _not_on_kubernetes("resize_container", _LATER.format("resize_container")), min_version=APIVersion(1, 19)
+    ),
+    "container_actions": Action("GET", _not_on_kubernetes("container_actions", _LATER.format("container actions"))),
+}
+
+
+async def dispatch(request: web.Request) -> web.Response:
+    name = request.match_info["action"]
+    action = ACTIONS.get(name)
+    if action is None:
+        raise web.HTTPNotFound()
+    if request.method != action.method:
+        raise web.HTTPMethodNotAllowed(request.method, [action.method])
+    version = version_of(request)
+    if version < action.min_version or (action.max_version is not None and version > action.max_version):
+        raise not_in_version(version)
+    params = await action_params(request) if request.method == "POST" else query_dict(request)
+    service = request.app[SERVICE]
+    entry = service.registry.find(caller_of(request), request.match_info["ident"])
+    return await action.handler(request, entry, params)
+

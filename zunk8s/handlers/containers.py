@@ -1,0 +1,104 @@
+"""/v1/containers: create, list, show, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from zunk8s.errors import InvalidParamInVersion, PolicyNotAuthorized
+from zunk8s.handlers.keys import SERVICE, base_url, caller_of, version_of
+from zunk8s.handlers.params import json_body, query_dict
+from zunk8s.microversions import at_least
+from zunk8s.schemas.containers import validate_create, validate_update
+from zunk8s.schemas.params import parse_bool, reject_unknown, reject_unknown_list_params
+from zunk8s.schemas.views import container_view
+from zunk8s.service.listing import FILTERS, page, parse_list_query
+from zunk8s.service.registry import Entry
+from zunk8s.translate.status import now_utc
+
+
+def entry_view(request: web.Request, entry: Entry, *, links: bool) -> dict[str, Any]:
+    caller = caller_of(request)
+    return container_view(
+        entry.record,
+        entry.status,
+        now=now_utc(),
+        base_url=base_url(request) if links else None,
+        is_admin=caller.is_admin,
+    )
+
+
+async def create(request: web.Request) -> web.Response:
+    params = query_dict(request)
+    reject_unknown(params, {"run"})
+    spec = validate_create(await json_body(request, required=True), version_of(request))
+    run = parse_bool("run", params.get("run"), extended=True, default=False)
+    entry = await request.app[SERVICE].create(caller_of(request), spec, run=run)
+    view = entry_view(request, entry, links=True)
+    return web.json_response(view, status=202, headers={"Location": f"{base_url(request)}/v1/containers/{entry.uuid}"})
+
+
+async def list_containers(request: web.Request) -> web.Response:
+    params = query_dict(request)
+    allowed = {"limit", "marker", "sort_key", "sort_dir", "all_projects", *FILTERS}
+    reject_unknown_list_params(params, allowed)
+    caller = caller_of(request)
+    all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
+    if all_projects and not caller.is_admin:
+        raise PolicyNotAuthorized("container:get_all_all_projects")
+    if "host" in params and not caller.is_admin:
+        raise PolicyNotAuthorized("container:get_one:host")
+    query = parse_list_query(params)
+    service = request.app[SERVICE]
+    selected = page(service.registry.visible(caller, all_projects=all_projects), query)
+    now = now_utc()
+    views = [
+        container_view(e.record, e.status, now=now, base_url=None, is_admin=caller.is_admin) for e in selected
+    ]
+    next_url = None
+    if len(selected) == query.limit and selected:
+        next_url = (
+            f"{base_url(request)}/v1/containers?sort_key={query.sort_key}&sort_dir={query.sort_dir}"
+            f"&limit={query.limit}&marker={selected[-1].uuid}"
+        )
+    return web.json_response({"containers": views, "next": next_url})
+
+
+async def show(request: web.Request) -> web.Response:
+    params = query_dict(request)
+    all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
+    service = request.app[SERVICE]
+    entry = service.registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
+    return web.json_response(entry_view(request, entry, links=True))
+
+
+async def delete(request: web.Request) -> web.Response:
+    params = query_dict(request)
+    reject_unknown(params, {"force", "stop", "all_projects"})
+    version = version_of(request)
+    for name, since in (("force", (1, 7)), ("stop", (1, 12))):
+        if name in params and not at_least(version, since):
+            raise InvalidParamInVersion(
+                f"Invalid param {name} because current request version is {version}. "
+                f"{name} is only supported from version {since[0]}.{since[1]}"
+            )
+    force = parse_bool("force", params.get("force"), extended=True, default=False)
+    stop = parse_bool("stop", params.get("stop"), extended=True, default=False)
+    all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
+    caller = caller_of(request)
+    if all_projects and not caller.is_admin:
+        raise PolicyNotAuthorized("container:delete_all_projects")
+    service = request.app[SERVICE]
+    entry = service.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
+    await service.delete(caller, entry, force=force, stop=stop)
+    return web.Response(status=204)
+
+
+async def update(request: web.Request) -> web.Response:
+    changes = validate_update(await json_body(request, required=True))
+    service = request.app[SERVICE]
+    caller = caller_of(request)
+    entry = service.registry.find(caller, request.match_info["ident"])
+    entry = await service.update(caller, entry, changes)
+    return web.json_response(entry_view(request, entry, links=True))

@@ -1,0 +1,127 @@
+"""Request id, Zun's error envelope, microversion negotiation and noauth identity."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from zunk8s import microversions as mv
+from zunk8s.errors import NotAcceptable, ZunError
+from zunk8s.handlers.keys import CALLER, REQUEST_ID, SETTINGS, VERSION
+from zunk8s.service.context import Caller
+
+log = structlog.get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC_PATHS = {"/", "/v1", "/v1/"}
+
+
+def error_response(*, status: int, code: str, title: str, detail: str) -> web.Response:
+    body = {
+        "errors": [
+            {
+                # Zun's ParsableErrorMiddleware always leaves request_id empty; the real id is
+                # in the x-openstack-request-id header.
+                "request_id": "",
+                "code": f"container.{code}",
+                "status": status,
+                "title": title,
+                "detail": detail,
+                "links": [],
+            }
+        ]
+    }
+    return web.json_response(body, status=status)
+
+
+def _is_api_path(path: str) -> bool:
+    return path.startswith("/v1") or path.startswith("/containers")
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = f"req-{uuid.uuid4()}"
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        e.headers["x-openstack-request-id"] = request_id
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    if not response.prepared:
+        response.headers["x-openstack-request-id"] = request_id
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ZunError as e:
+        if e.status >= 500:
+            log.warning("request_failed", error=repr(e), path=request.path)
+        return error_response(status=e.status, code=e.code, title=e.title or e.detail, detail=e.detail)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        response = error_response(status=e.status, code="", title=e.reason, detail="")
+        if "Allow" in e.headers:
+            response.headers["Allow"] = e.headers["Allow"]
+        return response
+    except Exception:
+        correlation = uuid.uuid4()
+        log.exception("unhandled_error", path=request.path, correlation_id=str(correlation))
+        return error_response(
+            status=500,
+            code="",
+            title="Internal Server Error",
+            detail=f"Your request could not be handled because of a problem in the server. "
+            f"Error Correlation id is: {correlation}",
+        )
+
+
+@web.middleware
+async def version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _is_api_path(request.path):
+        return await handler(request)
+    raw = request.headers.get(mv.HEADER)
+    request[VERSION] = mv.parse_header(raw)  # NotAcceptable -> 406 without version headers
+    try:
+        response = await handler(request)
+    except NotAcceptable:
+        raise  # Zun's webob 406s lose the version headers
+    except ZunError as e:
+        response = error_response(status=e.status, code=e.code, title=e.title or e.detail, detail=e.detail)
+    _add_version_headers(response, raw)
+    return response
+
+
+def _add_version_headers(response: web.StreamResponse, raw: str | None) -> None:
+    if response.prepared:
+        return
+    response.headers["OpenStack-API-Minimum-Version"] = f"{mv.SERVICE} {mv.MIN_VERSION}"
+    response.headers["OpenStack-API-Maximum-Version"] = f"{mv.SERVICE} {mv.MAX_VERSION}"
+    response.headers["OpenStack-API-Version"] = f"{mv.SERVICE} {mv.raw_requested(raw)}"
+    response.headers["Vary"] = mv.HEADER
+
+
+@web.middleware
+async def noauth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Zun's noauth pipeline: identity from X-Project-Id / X-User-Id / X-Roles headers."""
+    if request.path not in PUBLIC_PATHS:
+        auth = request.app[SETTINGS].auth
+        roles_header = request.headers.get("X-Roles")
+        roles = [r.strip() for r in roles_header.split(",")] if roles_header else list(auth.default_roles)
+        caller = Caller(
+            project_id=request.headers.get("X-Project-Id") or auth.default_project,
+            user_id=request.headers.get("X-User-Id") or auth.default_user,
+            roles=frozenset(r for r in roles if r),
+            request_id=request[REQUEST_ID],
+        )
+        request[CALLER] = caller
+        structlog.contextvars.bind_contextvars(project_id=caller.project_id)
+    return await handler(request)

@@ -1,0 +1,56 @@
+"""Kubernetes API failures as zunk8s errors, decided by HTTP status and Status.reason only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zunk8s.errors import BackendError, BackendUnavailable, Conflict, NotFound, ZunError
+
+
+class KubeNotFound(NotFound):
+    code = "kube-not-found"
+
+
+class KubeAlreadyExists(Conflict):
+    code = "kube-already-exists"
+
+
+class KubeConflict(Conflict):
+    """A resourceVersion conflict (optimistic concurrency)."""
+
+    code = "kube-conflict"
+
+
+class KubeGone(ZunError):
+    """410 Gone: a watch's resourceVersion is too old; re-list."""
+
+    status = 503
+    code = "kube-gone"
+
+
+class KubeRejected(BackendError):
+    """400/403/422: Kubernetes refused a request zunk8s built."""
+
+    def __init__(self, detail: str, *, http_status: int, reason: str) -> None:
+        super().__init__(detail)
+        self.http_status = http_status
+        self.reason = reason
+
+
+class KubeUnavailable(BackendUnavailable):
+    pass
+
+
+def error_for(status: int, body: Any) -> ZunError:
+    payload = body if isinstance(body, dict) and body.get("kind") == "Status" else {}
+    message = str(payload.get("message") or (body if isinstance(body, str) else ""))[:512]
+    reason = str(payload.get("reason") or "")
+    if status == 404:
+        return KubeNotFound(message)
+    if status == 409:
+        return KubeAlreadyExists(message) if reason == "AlreadyExists" else KubeConflict(message)
+    if status == 410:
+        return KubeGone(message)
+    if status >= 500 or status == 429:
+        return KubeUnavailable(f"Kubernetes API error {status}: {message}")
+    return KubeRejected(f"Kubernetes refused the request ({status} {reason}): {message}", http_status=status, reason=reason)

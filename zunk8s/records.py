@@ -1,0 +1,72 @@
+"""The durable Zun container record and its status, as stored on the ZunContainer object.
+
+``Record`` is the Zun view's data (what the user asked for); ``RecordStatus`` is what
+zunk8s observed and decided. Both round-trip through JSON unchanged: the spec of the
+custom resource *is* ``Record.model_dump()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Desired = Literal["created", "running", "stopped"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    uuid: str
+    name: str
+    project_id: str
+    user_id: str
+    image: str
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    cpu: float = 1.0
+    memory: str | None = "512"
+    disk: int = 0
+    cpu_policy: str = "shared"
+    workdir: str | None = None
+    environment: dict[str, str] | None = None
+    labels: dict[str, str] | None = None
+    restart_policy: dict[str, str] | None = None
+    interactive: bool = False
+    tty: bool = False
+    image_driver: str = "docker"
+    image_pull_policy: str | None = None
+    security_groups: list[str] | None = None
+    auto_remove: bool = False
+    auto_heal: bool = False
+    runtime: str | None = None
+    hostname: str | None = None
+    privileged: bool = False
+    healthcheck: dict[str, Any] | None = None
+    registry_id: str | None = None
+    availability_zone: str | None = None
+    created_at: str
+    updated_at: str | None = None
+
+
+class RecordStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: str = "Creating"
+    status_reason: str | None = None
+    task_state: str | None = None
+    # What the user last asked for; tells a Pod that ended on its own from one we stopped.
+    desired: Desired = "created"
+    pod: str | None = None
+    generation: int = 0
+    host: str | None = None
+    pod_ip: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    exit_code: int | None = None
+    # Restarts zunk8s has counted against restart_policy on-failure:N.
+    restart_count: int = 0
+    # Request id of the operation that set task_state (for container actions / recovery).
+    task_request_id: str | None = None
+    updated_at: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Request validation and response views of the Zun API (pure: no I/O)."""

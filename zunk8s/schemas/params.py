@@ -1,0 +1,79 @@
+"""Parsing of Zun query parameters and scalar body values.
+
+python-zunclient sends ``str()`` of Python values, so booleans arrive as ``True``/``False``
+and unset values as the literal ``None`` (zunclient.md §3.4). Zun's two boolean flavours are
+reproduced from ``zun/api/validation/parameter_types.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from zunk8s.errors import InvalidValue, SchemaValidationError
+
+_STRICT_TRUE = {"true", "True"}
+_STRICT_FALSE = {"false", "False"}
+_EXT_TRUE = {"True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"}
+_EXT_FALSE = {"False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"}
+
+
+def unset(value: object) -> bool:
+    return value is None or value == "None" or value == ""
+
+
+def parse_bool(name: str, value: object, *, extended: bool, default: bool) -> bool:
+    """Zun's ``boolean`` (strict) and ``boolean_extended`` parameter types."""
+    if unset(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    true_set, false_set = (_EXT_TRUE, _EXT_FALSE) if extended else (_STRICT_TRUE, _STRICT_FALSE)
+    if isinstance(value, str):
+        if value in true_set:
+            return True
+        if value in false_set:
+            return False
+    raise SchemaValidationError(
+        f"Invalid input for query parameters '{name}'. Value: '{value}'. "
+        f"'{value}' is not one of {sorted(true_set | false_set)}"
+    )
+
+
+def parse_non_negative_int(name: str, value: object, *, minimum: int = 0) -> int | None:
+    """Digits-only integers (Zun's ``non_negative_integer`` / ``positive_integer``)."""
+    if unset(value):
+        return None
+    if isinstance(value, bool):
+        raise SchemaValidationError(f"Invalid input for query parameters '{name}'. Value: '{value}'.")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isdigit():
+        number = int(value)
+    else:
+        raise SchemaValidationError(
+            f"Invalid input for query parameters '{name}'. Value: '{value}'. "
+            f"'{value}' does not match '^[0-9]*$'"
+        )
+    if number < minimum:
+        raise SchemaValidationError(
+            f"Invalid input for query parameters '{name}'. Value: '{value}'. "
+            f"{number} is less than the minimum of {minimum}"
+        )
+    return number
+
+
+def reject_unknown(params: Mapping[str, Any], allowed: set[str]) -> None:
+    """Zun's query schemas set additionalProperties: false."""
+    extra = sorted(k for k in params if k not in allowed)
+    if extra:
+        listed = ", ".join(repr(k) for k in extra)
+        verb = "were" if len(extra) > 1 else "was"
+        raise SchemaValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
+
+
+def reject_unknown_list_params(params: Mapping[str, Any], allowed: set[str]) -> None:
+    """The list endpoint words it differently (InvalidValue, 'Unknown parameters: foo')."""
+    extra = sorted(k for k in params if k not in allowed)
+    if extra:
+        raise InvalidValue(f"Unknown parameters: {', '.join(extra)}")

@@ -1,0 +1,90 @@
+"""The Zun container view (zun/api/controllers/v1/views/containers_view.py), as a pure function.
+
+Admin-only keys (host, image_pull_policy, privileged, runtime) are absent, not null, for
+other callers; ``links`` follows ``uuid`` only where Zun passes a base URL (not in lists).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from zunk8s.records import Record, RecordStatus
+from zunk8s.translate.names import default_hostname
+from zunk8s.translate.status import status_detail
+
+ADMIN_KEYS = ("host", "image_pull_policy", "privileged", "runtime")
+NETWORK_NAME = "pod-network"
+
+
+def container_links(base_url: str, uuid: str) -> list[dict[str, str]]:
+    return [
+        {"href": f"{base_url}/v1/containers/{uuid}", "rel": "self"},
+        {"href": f"{base_url}/containers/{uuid}", "rel": "bookmark"},
+    ]
+
+
+def addresses(st: RecordStatus) -> dict[str, list[dict[str, Any]]] | None:
+    if not st.pod_ip:
+        return None
+    version = 6 if ":" in st.pod_ip else 4
+    return {
+        NETWORK_NAME: [
+            {"addr": st.pod_ip, "version": version, "port": None, "subnet_id": None, "preserve_on_delete": False}
+        ]
+    }
+
+
+def container_view(
+    record: Record, st: RecordStatus, *, now: datetime, base_url: str | None, is_admin: bool
+) -> dict[str, Any]:
+    view: dict[str, Any] = {"uuid": record.uuid}
+    if base_url is not None:
+        view["links"] = container_links(base_url, record.uuid)
+    view.update(
+        {
+            "name": record.name,
+            "project_id": record.project_id,
+            "user_id": record.user_id,
+            "image": record.image,
+            "command": record.command,
+            "entrypoint": record.entrypoint,
+            "cpu": record.cpu,
+            "cpu_policy": record.cpu_policy,
+            "memory": record.memory,
+            "disk": record.disk,
+            "status": st.status,
+            "status_reason": st.status_reason,
+            "status_detail": status_detail(
+                status=st.status,
+                started_at=st.started_at,
+                finished_at=st.finished_at,
+                exit_code=st.exit_code,
+                now=now,
+            ),
+            "task_state": st.task_state,
+            "environment": record.environment,
+            "workdir": record.workdir,
+            "auto_remove": record.auto_remove,
+            "auto_heal": record.auto_heal,
+            "ports": None,
+            "hostname": record.hostname or default_hostname(record.uuid),
+            "labels": record.labels,
+            "addresses": addresses(st),
+            "restart_policy": record.restart_policy,
+            "interactive": record.interactive,
+            "tty": record.tty,
+            "image_driver": record.image_driver,
+            "security_groups": record.security_groups,
+            "healthcheck": record.healthcheck,
+            "registry_id": record.registry_id,
+            "created_at": record.created_at,
+            "updated_at": st.updated_at or record.updated_at,
+        }
+    )
+    if is_admin:
+        view["host"] = st.host
+        view["image_pull_policy"] = record.image_pull_policy
+        view["privileged"] = record.privileged
+        view["runtime"] = record.runtime
+    return view

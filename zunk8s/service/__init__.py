@@ -1,0 +1,1 @@
+"""Container lifecycle: the state table, task_state, locks, background work and reconciliation."""

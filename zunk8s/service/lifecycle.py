@@ -1,0 +1,689 @@
+"""Container lifecycle on Kubernetes, with Zun's contract.
+
+validate -> allowed-state table (409) -> task_state -> 202 -> background work under a
+per-container lock -> task_state cleared in ``finally``. Status after that comes from the
+Pod watch (see reconciler.py), never from polling.
+
+Stop keeps the Pod (and its logs): the Pod's activeDeadlineSeconds is set, so the kubelet
+sends SIGTERM and, after the Pod's grace period, SIGKILL. If the process outlives the
+requested timeout, the Pod is deleted at once and its logs are first copied to a ConfigMap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+
+from zunk8s.errors import (
+    Conflict,
+    InvalidValue,
+    NotImplementedOnKubernetes,
+    PolicyNotAuthorized,
+    ZunError,
+)
+from zunk8s.kube import crd
+from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected
+from zunk8s.kube.gateway import KubeGateway, read_log_archive, resize_pod, save_log_archive
+from zunk8s.records import Desired, Record
+from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, ContainerUpdate, normalise_restart_policy
+from zunk8s.service.context import Caller
+from zunk8s.service.names_gen import generate_name
+from zunk8s.service.registry import Entry, Registry
+from zunk8s.service.states import check_state
+from zunk8s.service.tasks import TaskRunner
+from zunk8s.settings import Settings
+from zunk8s.state.store import StateStore
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import CONTAINER_NAME, namespace_for, pod_name, project_hash
+from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_stop_patch
+from zunk8s.translate.quantities import cpu_quantity, memory_quantity
+from zunk8s.translate.status import now_utc, observe_pod, zun_timestamp
+
+log = structlog.get_logger(__name__)
+
+LOCK_WAIT = 5.0
+LOG_ARCHIVE_LIMIT = 4 * 1024 * 1024
+# Signals that end the container; other signals need delivery into the container.
+TERMINATING_SIGNALS = {"KILL": 9, "TERM": 15}
+
+
+def log_archive_name(uuid: str) -> str:
+    return f"zun-logs-{uuid}"
+
+
+def parse_signal(value: str | None) -> str:
+    """Zun accepts SIGKILL, KILL, sigkill, kill and 9 (Python's signal.Signals on Linux)."""
+    import signal as pysignal
+
+    if value is None or value in ("", "None"):
+        return "KILL"
+    for sig in pysignal.Signals:
+        names = {sig.name, sig.name[3:]} if sig.name.startswith("SIG") else {sig.name}
+        names |= {n.lower() for n in names}
+        if value in names or value == str(int(sig)):
+            return sig.name[3:] if sig.name.startswith("SIG") else sig.name
+    raise InvalidValue(f"Invalid input for query parameters 'signal'. Value: '{value}'. Not a valid signal.")
+
+
+@dataclass(frozen=True)
+class LogsQuery:
+    tail: int | None
+    since_seconds: int | None
+    timestamps: bool
+
+
+class ContainerService:
+    def __init__(
+        self, *, gateway: KubeGateway, store: StateStore, settings: Settings, tasks: TaskRunner
+    ) -> None:
+        self.gw = gateway
+        self.store = store
+        self.settings = settings
+        self.tasks = tasks
+        self.registry = Registry(gateway)
+        k = settings.kube
+        self.pod_options = PodOptions(
+            request_ratio=k.request_ratio,
+            stop_timeout=k.stop_timeout,
+            node_selector=dict(k.node_selector),
+            tolerations=list(k.tolerations),
+        )
+        self._pod_events: dict[tuple[str, str], asyncio.Event] = {}
+        gateway.pods.add_handler(self._wake_pod_waiters)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _lock(self, uuid: str, ttl: float = 120.0) -> Any:
+        return self.store.lock(uuid, ttl=ttl, wait=LOCK_WAIT)
+
+    def _now(self) -> str:
+        return zun_timestamp(now_utc())
+
+    def namespace(self, project_id: str) -> str:
+        return namespace_for(project_id, self.settings.kube.namespace_prefix)
+
+    def _owner_ref(self, entry: Entry) -> dict[str, Any]:
+        return {
+            "apiVersion": crd.API_VERSION,
+            "kind": crd.KIND,
+            "name": entry.uuid,
+            "uid": entry.uid,
+            "controller": True,
+            "blockOwnerDeletion": False,
+        }
+
+    async def patch_status(self, entry: Entry, **changes: Any) -> Entry:
+        changes.setdefault("updated_at", self._now())
+        obj = await self.gw.patch_record(entry.namespace, entry.uuid, {"status": changes}, status=True)
+        new = self.registry.entry(entry.key)
+        return new if new is not None else entry
+
+    async def _wake_pod_waiters(self, kind: str, pod: dict[str, Any]) -> None:
+        meta = pod.get("metadata") or {}
+        event = self._pod_events.get((str(meta.get("namespace")), str(meta.get("name"))))
+        if event is not None:
+            event.set()
+
+    async def wait_pod(
+        self, namespace: str, name: str, done: Callable[[dict[str, Any] | None], bool], timeout: float
+    ) -> bool:
+        """Wait, driven by watch events, until ``done(pod)`` holds; False on timeout."""
+        key = (namespace, name)
+        event = self._pod_events.setdefault(key, asyncio.Event())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                event.clear()
+                if done(self.gw.cached_pod(namespace, name)):
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(event.wait(), timeout=min(remaining, 5.0))
+                except TimeoutError:
+                    pass
+        finally:
+            self._pod_events.pop(key, None)
+
+    def _begin_checks(self, entry: Entry, action: str) -> None:
+        check_state(action, uuid=entry.uuid, status=entry.status.status)
+        if entry.status.task_state is not None:
+            raise Conflict(
+                f"Container {entry.uuid} is busy ({entry.status.task_state}); try again when it finishes."
+            )
+
+    async def _start_task(self, entry: Entry, action: str, task_state: str, caller: Caller, **status: Any) -> Entry:
+        """Check state and set task_state under the lock; the background work re-takes it."""
+        async with self._lock(entry.uuid):
+            fresh = self.registry.entry(entry.key) or entry
+            self._begin_checks(fresh, action)
+            return await self.patch_status(
+                fresh, task_state=task_state, task_request_id=caller.request_id, **status
+            )
+
+    def _spawn(self, entry: Entry, name: str, work: Callable[[Entry], Any], ttl: float = 120.0) -> None:
+        async def run() -> None:
+            try:
+                async with self._lock(entry.uuid, ttl=ttl):
+                    current = self.registry.entry(entry.key)
+                    if current is None:
+                        return
+                    await work(current)
+            except ZunError as e:
+                log.warning("container_task_failed", task=name, uuid=entry.uuid, error=e.detail)
+                await self._fail_task(entry, f"{name} failed: {e.detail}")
+            finally:
+                await self._end_task(entry)
+
+        self.tasks.spawn(run(), name=f"{name}:{entry.uuid}")
+
+    async def _end_task(self, entry: Entry) -> None:
+        current = self.registry.entry(entry.key)
+        if current is None:
+            return
+        try:
+            if current.status.task_state is not None:
+                current = await self.patch_status(current, task_state=None, task_request_id=None)
+            # Pod events that arrived while the task owned the status are applied now.
+            await self.sync_from_pod(current)
+        except KubeNotFound:
+            pass
+        except ZunError:
+            log.exception("task_end_failed", uuid=entry.uuid)
+
+    async def sync_from_pod(self, entry: Entry) -> Entry:
+        """Write what the current Pod shows into the record's status (when no task owns it)."""
+        st = entry.status
+        if st.task_state is not None or st.pod is None:
+            return entry
+        pod = self.gw.cached_pod(entry.namespace, st.pod)
+        if pod is None:
+            if st.desired == "running" and st.status not in ("Stopped", "Error", "Deleting"):
+                return await self.patch_status(
+                    entry,
+                    status="Error",
+                    status_reason=f"Pod {st.pod} was deleted outside zunk8s; start the container again.",
+                    pod_ip=None,
+                )
+            return entry
+        obs = observe_pod(pod)
+        changes: dict[str, Any] = {
+            "status": obs.status,
+            "host": obs.host,
+            "pod_ip": obs.pod_ip if obs.status == "Running" else None,
+            "started_at": obs.started_at,
+            "finished_at": obs.finished_at,
+            "exit_code": obs.exit_code,
+            "restart_count": obs.restart_count,
+        }
+        # A reason we wrote (e.g. a stop-timeout kill or a retry limit) outlives the Pod's own.
+        if obs.reason is not None or obs.status not in ("Stopped",):
+            changes["status_reason"] = obs.reason
+        current = st.model_dump()
+        if all(current.get(k) == v for k, v in changes.items()):
+            return entry
+        return await self.patch_status(entry, **changes)
+
+    async def _fail_task(self, entry: Entry, reason: str) -> None:
+        current = self.registry.entry(entry.key)
+        if current is None:
+            return
+        try:
+            await self.patch_status(current, status="Error", status_reason=reason, task_state=None)
+        except ZunError:
+            log.exception("status_write_failed", uuid=entry.uuid)
+
+    # --- create -------------------------------------------------------------------------
+
+    async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
+        self._check_create_policy(caller, spec)
+        self._check_supported(spec)
+        uuid = str(uuidlib.uuid4())
+        record = Record(
+            uuid=uuid,
+            name=spec.name or generate_name(),
+            project_id=caller.project_id,
+            user_id=caller.user_id,
+            image=spec.image,
+            command=spec.command,
+            entrypoint=spec.entrypoint,
+            cpu=spec.cpu if spec.cpu is not None else DEFAULT_CPU,
+            memory=spec.memory if spec.memory is not None else DEFAULT_MEMORY,
+            disk=spec.disk or 0,
+            cpu_policy=spec.cpu_policy or "shared",
+            workdir=spec.workdir,
+            environment=spec.environment,
+            labels=spec.labels,
+            restart_policy=normalise_restart_policy(spec.restart_policy),
+            interactive=bool(spec.interactive),
+            tty=bool(spec.tty),
+            image_driver=spec.image_driver or "docker",
+            image_pull_policy=spec.image_pull_policy,
+            security_groups=None,
+            auto_remove=bool(spec.auto_remove),
+            auto_heal=bool(spec.auto_heal),
+            runtime=spec.runtime,
+            hostname=spec.hostname,
+            privileged=bool(spec.privileged),
+            healthcheck=_healthcheck_view(spec.healthcheck),
+            availability_zone=spec.availability_zone,
+            created_at=self._now(),
+        )
+        namespace = self.namespace(caller.project_id)
+        phash = project_hash(caller.project_id)
+        await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
+        labels = L.owner_labels(uuid=uuid, project_hash=phash)
+        if L.is_valid_label_value(record.name):
+            labels[L.NAME] = record.name
+        obj = await self.gw.create_record(namespace, uuid, spec=record.model_dump(mode="json"), labels=labels)
+        entry = self.registry.entry((namespace, uuid))
+        assert entry is not None, obj
+        self._spawn(entry, "create", lambda e: self._finish_create(e, run))
+        return entry
+
+    def _check_create_policy(self, caller: Caller, spec: ContainerCreate) -> None:
+        if spec.privileged:
+            raise PolicyNotAuthorized("container:create:privileged")
+        if spec.runtime is not None and not caller.is_admin:
+            raise PolicyNotAuthorized("container:create:runtime")
+        if spec.image_pull_policy is not None and not caller.is_admin:
+            raise PolicyNotAuthorized("container:create:image_pull_policy")
+        if spec.host is not None and not caller.is_admin:
+            raise PolicyNotAuthorized("container:create:requested_destination")
+
+    @staticmethod
+    def _check_supported(spec: ContainerCreate) -> None:
+        """Fields zunk8s cannot honour yet get a clear 501, never a silent success."""
+        unsupported = {
+            "security_groups": bool(spec.security_groups),
+            "exposed_ports": bool(spec.exposed_ports),
+            "nets": bool(spec.nets),
+            "mounts": bool(spec.mounts),
+            "hints": bool(spec.hints),
+            "registry": spec.registry is not None,
+            "host": spec.host is not None,
+        }
+        names = [k for k, v in unsupported.items() if v]
+        if names:
+            raise NotImplementedOnKubernetes(
+                f"zunk8s does not support {', '.join(names)} on Kubernetes yet; "
+                "create the container without them."
+            )
+        if spec.cpu_policy == "dedicated":
+            raise NotImplementedOnKubernetes(
+                "cpu_policy 'dedicated' needs the kubelet's static CPU manager, which zunk8s "
+                "cannot detect or guarantee; use 'shared'."
+            )
+
+    async def _finish_create(self, entry: Entry, run: bool) -> None:
+        if run:
+            await self._launch_pod(entry, status="Creating")
+        else:
+            await self.patch_status(entry, status="Created", desired="created", status_reason=None)
+
+    # --- start / stop / reboot / kill ---------------------------------------------------
+
+    async def _launch_pod(self, entry: Entry, *, status: str) -> Entry:
+        """Create the next generation's Pod from the record and point the status at it."""
+        generation = entry.status.generation + 1
+        name = pod_name(entry.uuid, generation)
+        # Record the new Pod before creating it, so a crash in between leaves a record that
+        # names its Pod (recovery adopts it or marks the record Error).
+        entry = await self.patch_status(
+            entry,
+            status=status,
+            status_reason=None,
+            desired="running",
+            pod=name,
+            generation=generation,
+            exit_code=None,
+            started_at=None,
+            finished_at=None,
+            restart_count=0,
+        )
+        manifest = build_pod(
+            entry.record,
+            name=name,
+            namespace=entry.namespace,
+            project_hash=project_hash(entry.record.project_id),
+            generation=generation,
+            options=self.pod_options,
+            owner=Owner(api_version=crd.API_VERSION, kind=crd.KIND, name=entry.uuid, uid=entry.uid),
+        )
+        try:
+            await self.gw.create_pod(manifest)
+        except KubeAlreadyExists:
+            pass
+        except KubeRejected as e:
+            # e.g. an image name Kubernetes refuses, or a LimitRange / quota in the namespace.
+            return await self.patch_status(entry, status="Error", status_reason=e.detail)
+        return entry
+
+    async def start(self, caller: Caller, entry: Entry) -> None:
+        entry = await self._start_task(entry, "start", "container_starting", caller)
+        self._spawn(entry, "start", self._do_start)
+
+    async def _do_start(self, entry: Entry) -> None:
+        await self._retire_pod(entry)
+        await self._launch_pod(entry, status=entry.status.status)
+
+    async def _retire_pod(self, entry: Entry) -> None:
+        """Remove a previous generation's (already stopped) Pod, keeping its logs."""
+        if entry.status.pod is None:
+            return
+        pod = self.gw.cached_pod(entry.namespace, entry.status.pod)
+        if pod is not None:
+            await self._archive_logs(entry, entry.status.pod)
+            await self.gw.delete_pod(entry.namespace, entry.status.pod, grace_seconds=0)
+
+    async def stop(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
+        entry = await self._start_task(entry, "stop", "container_stopping", caller)
+        wait = self._stop_wait(timeout)
+        self._spawn(entry, "stop", lambda e: self._do_stop(e, wait), ttl=wait + 120)
+
+    def _stop_wait(self, timeout: int | None) -> int:
+        # The kubelet's SIGKILL comes after the Pod's grace period, fixed when the Pod was made.
+        grace = self.settings.kube.stop_timeout
+        return grace if timeout is None else min(timeout, grace)
+
+    async def _do_stop(self, entry: Entry, wait: int, *, desired: Desired = "stopped") -> Entry:
+        entry = await self.patch_status(entry, desired=desired)
+        name = entry.status.pod
+        if name is None or self.gw.cached_pod(entry.namespace, name) is None:
+            return await self.patch_status(entry, status="Stopped")
+        try:
+            await self.gw.patch_pod(entry.namespace, name, build_stop_patch())
+        except KubeNotFound:
+            return await self.patch_status(entry, status="Stopped")
+        stopped = await self.wait_pod(entry.namespace, name, _not_running, timeout=wait + 2)
+        if not stopped:
+            # The process ignored SIGTERM for the whole timeout (PID 1 ignores it unless it
+            # installs a handler): kill now, as `docker stop -t N` does.
+            await self._kill_pod(entry, name, reason=f"killed after the {wait} s stop timeout")
+        current = self.registry.entry(entry.key) or entry
+        return await self.patch_status(current, status="Stopped")
+
+    async def _kill_pod(self, entry: Entry, name: str, *, reason: str | None) -> None:
+        await self._archive_logs(entry, name)
+        await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
+        current = self.registry.entry(entry.key) or entry
+        await self.patch_status(
+            current,
+            status="Stopped",
+            status_reason=reason,
+            exit_code=137,
+            finished_at=now_utc().isoformat().replace("+00:00", "Z"),
+        )
+        await self.wait_pod(entry.namespace, name, lambda p: p is None, timeout=30)
+
+    async def _archive_logs(self, entry: Entry, pod: str) -> None:
+        try:
+            data = await self.gw.read_logs(
+                entry.namespace,
+                pod,
+                container=CONTAINER_NAME,
+                tail=None,
+                since_seconds=None,
+                timestamps=True,
+                limit_bytes=LOG_ARCHIVE_LIMIT,
+            )
+        except ZunError:
+            return  # nothing readable (never started, or already gone)
+        await save_log_archive(
+            self.gw,
+            entry.namespace,
+            log_archive_name(entry.uuid),
+            data=data,
+            owner=self._owner_ref(entry),
+            labels=L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id)),
+        )
+
+    async def reboot(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
+        entry = await self._start_task(entry, "reboot", "container_rebooting", caller, status="Restarting")
+        wait = self._stop_wait(timeout)
+
+        async def work(e: Entry) -> None:
+            if e.status.pod is not None and _not_running(self.gw.cached_pod(e.namespace, e.status.pod)) is False:
+                e = await self._do_stop(e, wait, desired="running")
+            await self._retire_pod(e)
+            await self._launch_pod(e, status="Restarting")
+
+        self._spawn(entry, "reboot", work, ttl=wait + 120)
+
+    async def kill(self, caller: Caller, entry: Entry, *, signal: str | None) -> None:
+        name = parse_signal(signal)
+        if name not in TERMINATING_SIGNALS:
+            check_state("kill", uuid=entry.uuid, status=entry.status.status)
+            raise NotImplementedOnKubernetes(
+                f"Delivering SIG{name} into a running container is not supported by zunk8s yet: "
+                "Kubernetes can only end a Pod (SIGTERM, then SIGKILL). Use signal KILL or TERM."
+            )
+        entry = await self._start_task(entry, "kill", "container_killing", caller)
+
+        async def work(e: Entry) -> None:
+            e = await self.patch_status(e, desired="stopped")
+            if e.status.pod is None:
+                return
+            if name == "KILL":
+                await self._kill_pod(e, e.status.pod, reason=None)
+            else:
+                await self._do_stop(e, self.settings.kube.stop_timeout)
+
+        self._spawn(entry, "kill", work)
+
+    # --- delete -------------------------------------------------------------------------
+
+    async def delete(self, caller: Caller, entry: Entry, *, force: bool, stop: bool) -> None:
+        if stop:
+            action = "delete_after_stop"
+        elif force:
+            if not caller.is_admin:
+                raise PolicyNotAuthorized("container:delete_force")
+            action = "delete_force"
+        else:
+            action = "delete"
+        async with self._lock(entry.uuid):
+            fresh = self.registry.entry(entry.key) or entry
+            check_state(action, uuid=fresh.uuid, status=fresh.status.status)
+            if fresh.status.task_state is not None and not force:
+                raise Conflict(f"Container {fresh.uuid} is busy ({fresh.status.task_state}); try again when it finishes.")
+            fresh = await self.patch_status(fresh, status="Deleting", task_state="container_deleting")
+        grace = 0 if force else None
+
+        async def work(e: Entry) -> None:
+            if e.status.pod is not None and self.gw.cached_pod(e.namespace, e.status.pod) is not None:
+                await self.gw.delete_pod(e.namespace, e.status.pod, grace_seconds=grace)
+            await self.gw.delete_record(e.namespace, e.uuid)
+
+        self._spawn(fresh, "delete", work)
+
+    # --- rename / update ----------------------------------------------------------------
+
+    async def rename(self, entry: Entry, name: str) -> Entry:
+        if name == entry.record.name:
+            raise Conflict("The new name for the container is the same as the old name.")
+        return await self._patch_record(entry, {"name": name})
+
+    async def _patch_record(self, entry: Entry, spec_changes: dict[str, Any]) -> Entry:
+        spec_changes = {**spec_changes, "updated_at": self._now()}
+        patch: dict[str, Any] = {"spec": spec_changes}
+        if "name" in spec_changes:
+            name = spec_changes["name"]
+            patch["metadata"] = {"labels": {L.NAME: name if L.is_valid_label_value(name) else None}}
+        await self.gw.patch_record(entry.namespace, entry.uuid, patch)
+        return self.registry.entry(entry.key) or entry
+
+    async def update(self, caller: Caller, entry: Entry, changes: ContainerUpdate) -> Entry:
+        async with self._lock(entry.uuid):
+            entry = self.registry.entry(entry.key) or entry
+            check_state("update", uuid=entry.uuid, status=entry.status.status)
+            spec: dict[str, Any] = {}
+            if changes.name is not None:
+                spec["name"] = changes.name
+            if changes.auto_heal is not None:
+                spec["auto_heal"] = changes.auto_heal
+            resize: dict[str, str] = {}
+            if changes.cpu is not None:
+                spec["cpu"] = changes.cpu
+                resize["cpu"] = cpu_quantity(changes.cpu)
+            if changes.memory is not None:
+                spec["memory"] = changes.memory
+                resize["memory"] = memory_quantity(changes.memory)
+            if not spec:
+                return entry
+            entry = await self._patch_record(entry, spec)
+            if resize and entry.status.pod and entry.status.status == "Running":
+                await self._resize_running(entry, changes)
+            return self.registry.entry(entry.key) or entry
+
+    async def _resize_running(self, entry: Entry, changes: ContainerUpdate) -> None:
+        """In-place Pod resize (pods/resize, Kubernetes 1.33+); otherwise a documented restart."""
+        assert entry.status.pod is not None
+        ratio = self.pod_options.request_ratio
+        res: dict[str, dict[str, str]] = {"limits": {}, "requests": {}}
+        if changes.cpu is not None:
+            res["limits"]["cpu"] = cpu_quantity(changes.cpu)
+            res["requests"]["cpu"] = cpu_quantity(changes.cpu, ratio)
+        if changes.memory is not None:
+            res["limits"]["memory"] = memory_quantity(changes.memory)
+            res["requests"]["memory"] = memory_quantity(changes.memory, ratio)
+        patch = {"spec": {"containers": [{"name": CONTAINER_NAME, "resources": res}]}}
+        try:
+            await resize_pod(self.gw, entry.namespace, entry.status.pod, patch)
+            return
+        except (KubeRejected, KubeNotFound) as e:
+            log.info("inplace_resize_unavailable", uuid=entry.uuid, error=e.detail)
+        # Fallback: a new Pod with the new resources (the writable layer does not survive).
+        entry = await self.patch_status(entry, task_state="container_rebooting")
+        self._spawn(entry, "resize-restart", self._restart_for_resize)
+
+    async def _restart_for_resize(self, e: Entry) -> None:
+        e = await self._do_stop(e, self.settings.kube.stop_timeout, desired="running")
+        await self._retire_pod(e)
+        await self._launch_pod(e, status="Restarting")
+
+    # --- recovery -----------------------------------------------------------------------
+
+    async def recover(self, entry: Entry) -> None:
+        """Finish or undo what a dead replica left half done (Zun's init_containers rule)."""
+        async with self._lock(entry.uuid):
+            current = self.registry.entry(entry.key)
+            if current is None:
+                return
+            try:
+                await self._recover_locked(current)
+            finally:
+                await self._end_task(current)
+
+    async def _recover_locked(self, e: Entry) -> None:
+        task = e.status.task_state
+        if not e.has_status:
+            pods = [
+                p for p in self.gw.pods.store.values()
+                if (p.get("metadata") or {}).get("namespace") == e.namespace
+                and ((p.get("metadata") or {}).get("labels") or {}).get(L.UUID) == e.uuid
+            ]
+            if pods:
+                meta = pods[0]["metadata"]
+                await self.patch_status(
+                    e,
+                    status="Creating",
+                    desired="running",
+                    pod=meta["name"],
+                    generation=int((meta.get("labels") or {}).get(L.GENERATION) or 1),
+                )
+            else:
+                await self.patch_status(
+                    e,
+                    status="Error",
+                    status_reason="zunk8s stopped while creating this container; start it or delete it.",
+                    desired="created",
+                )
+        elif task in ("container_stopping", "container_killing"):
+            await self._do_stop(e, self.settings.kube.stop_timeout)
+        elif task == "container_deleting":
+            if e.status.pod is not None:
+                await self.gw.delete_pod(e.namespace, e.status.pod, grace_seconds=0)
+            await self.gw.delete_record(e.namespace, e.uuid)
+        elif task in ("container_starting", "container_rebooting"):
+            if e.status.pod is None or self.gw.cached_pod(e.namespace, e.status.pod) is None:
+                await self._retire_pod(e)
+                await self._launch_pod(e, status=e.status.status)
+
+    # --- logs ---------------------------------------------------------------------------
+
+    async def logs(self, entry: Entry, query: LogsQuery) -> bytes:
+        check_state("logs", uuid=entry.uuid, status=entry.status.status)
+        pod = entry.status.pod
+        if pod is not None and self.gw.cached_pod(entry.namespace, pod) is not None:
+            try:
+                return await self.gw.read_logs(
+                    entry.namespace,
+                    pod,
+                    container=CONTAINER_NAME,
+                    tail=query.tail,
+                    since_seconds=query.since_seconds,
+                    timestamps=query.timestamps,
+                )
+            except KubeRejected as e:
+                # 400 "container ... is waiting to start": no logs yet.
+                if e.http_status == 400:
+                    return b""
+                raise
+        archived = await read_log_archive(self.gw, entry.namespace, log_archive_name(entry.uuid))
+        if archived is None:
+            return b""
+        return _filter_archived(archived, query, now=now_utc())
+
+
+def _not_running(pod: dict[str, Any] | None) -> bool:
+    if pod is None:
+        return True
+    return observe_pod(pod).status not in ("Running", "Creating")
+
+
+def _healthcheck_view(hc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Zun renames healthcheck 'cmd' to 'test'."""
+    if hc is None:
+        return None
+    out = dict(hc)
+    if "cmd" in out:
+        out["test"] = out.pop("cmd")
+    return out
+
+
+def _filter_archived(data: bytes, query: LogsQuery, *, now: datetime) -> bytes:
+    """Apply since/tail/timestamps to logs archived with timestamps (RFC3339Nano prefix)."""
+    lines = data.splitlines(keepends=True)
+    if query.since_seconds is not None:
+        cutoff = now.timestamp() - query.since_seconds
+        kept = []
+        for line in lines:
+            moment = _log_time(line.split(b" ", 1)[0].decode(errors="replace"))
+            if moment is None or moment.timestamp() >= cutoff:
+                kept.append(line)
+        lines = kept
+    if query.tail is not None:
+        lines = lines[-query.tail :] if query.tail else []
+    if not query.timestamps:
+        lines = [line.split(b" ", 1)[1] if b" " in line else line for line in lines]
+    return b"".join(lines)
+
+
+def _log_time(stamp: str) -> datetime | None:
+    """Parse a kubelet log timestamp (RFC3339 with nanoseconds, which fromisoformat refuses)."""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    try:
+        moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    digits = "".join(ch for ch in frac if ch.isdigit())[:6].ljust(6, "0")
+    return moment.replace(microsecond=int(digits))

@@ -1,0 +1,150 @@
+"""Keeps records true to their Pods, enforces what Kubernetes does not, and recovers after a crash.
+
+* Pod watch events -> record status (``ContainerService.sync_from_pod``).
+* restart_policy ``on-failure:N``: the kubelet retries forever, so zunk8s stops the Pod
+  once it has restarted N times; ``auto_remove`` deletes a container that exited.
+* Start-up and periodic recovery, Zun's init_containers rule: an unfinished create ends in
+  Error with a reason (or adopts the Pod it had made); other unfinished tasks are re-driven;
+  Pods that no record owns are deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+
+from zunk8s.errors import ZunError
+from zunk8s.service.lifecycle import ContainerService
+from zunk8s.service.registry import Entry
+from zunk8s.translate import labels as L
+from zunk8s.translate.pods import build_stop_patch
+from zunk8s.translate.status import observe_pod
+
+log = structlog.get_logger(__name__)
+
+# A task_state older than this with no lock held belongs to a replica that died.
+STALE_TASK_SECONDS = 30.0
+# A record with no status this old was being created by a replica that died.
+STALE_CREATE_SECONDS = 10.0
+SWEEP_INTERVAL = 15.0
+ORPHAN_GRACE_SECONDS = 60.0
+
+
+def _pod_age(meta: dict[str, Any]) -> float:
+    created = meta.get("creationTimestamp")
+    if not created:
+        return 0.0
+    moment = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - moment).total_seconds()
+
+
+def _age_seconds(zun_time: str | None, now: datetime) -> float:
+    if not zun_time:
+        return float("inf")
+    try:
+        moment = datetime.strptime(zun_time, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return float("inf")
+    return (now - moment).total_seconds()
+
+
+class Reconciler:
+    def __init__(self, service: ContainerService) -> None:
+        self.svc = service
+        self.gw = service.gw
+        self._enforcing: set[str] = set()
+        self.gw.pods.add_handler(self.on_pod_event)
+
+    def _entry_for_pod(self, pod: dict[str, Any]) -> Entry | None:
+        meta = pod.get("metadata") or {}
+        uuid = (meta.get("labels") or {}).get(L.UUID)
+        if not uuid:
+            return None
+        return self.svc.registry.entry((str(meta.get("namespace")), uuid))
+
+    async def on_pod_event(self, kind: str, pod: dict[str, Any]) -> None:
+        entry = self._entry_for_pod(pod)
+        if entry is None or entry.status.pod != (pod.get("metadata") or {}).get("name"):
+            return  # an orphan (the sweep removes it) or an older generation
+        try:
+            entry = await self.svc.sync_from_pod(entry)
+            if kind != "DELETED":
+                await self._enforce_policies(entry, pod)
+        except ZunError as e:
+            log.warning("reconcile_failed", uuid=entry.uuid, error=e.detail)
+
+    async def _enforce_policies(self, entry: Entry, pod: dict[str, Any]) -> None:
+        if entry.status.task_state is not None or entry.uuid in self._enforcing:
+            return
+        obs = observe_pod(pod)
+        policy = entry.record.restart_policy or {}
+        limit = int(policy.get("MaximumRetryCount") or 0)
+        if policy.get("Name") == "on-failure" and limit > 0 and obs.status == "Restarting" and obs.restart_count >= limit:
+            self._enforcing.add(entry.uuid)
+            try:
+                await self.svc.patch_status(
+                    entry, desired="stopped", status_reason=f"maximum retry count {limit} reached"
+                )
+                await self.gw.patch_pod(entry.namespace, str(entry.status.pod), build_stop_patch())
+            finally:
+                self._enforcing.discard(entry.uuid)
+        elif entry.record.auto_remove and obs.terminal and entry.status.desired == "running":
+            self._enforcing.add(entry.uuid)
+            try:
+                await self.svc.patch_status(entry, status="Deleted")
+                await self.gw.delete_record(entry.namespace, entry.uuid)
+            finally:
+                self._enforcing.discard(entry.uuid)
+
+    # --- recovery -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.gw.records.synced.wait()
+        await self.gw.pods.synced.wait()
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("recovery_sweep_failed")
+            await asyncio.sleep(SWEEP_INTERVAL)
+
+    async def sweep(self, *, now: datetime | None = None) -> None:
+        now = now or datetime.now(timezone.utc)
+        entries = self.svc.registry.all_entries()
+        for entry in entries:
+            try:
+                await self._recover(entry, now)
+            except ZunError as e:
+                log.warning("recovery_failed", uuid=entry.uuid, error=e.detail)
+        await self._delete_orphan_pods({e.key: e for e in entries})
+
+    async def _recover(self, entry: Entry, now: datetime) -> None:
+        st = entry.status
+        if not entry.has_status:
+            if _age_seconds(entry.record.created_at, now) < STALE_CREATE_SECONDS:
+                return
+        elif st.task_state is None:
+            await self.svc.sync_from_pod(entry)
+            return
+        elif _age_seconds(st.updated_at, now) < STALE_TASK_SECONDS:
+            return
+        if await self.svc.store.is_locked(entry.uuid):
+            return
+        log.info("recovering_container", uuid=entry.uuid, task_state=st.task_state, has_status=entry.has_status)
+        await self.svc.recover(entry)
+
+    async def _delete_orphan_pods(self, entries: dict[tuple[str, str], Entry]) -> None:
+        for (namespace, name), pod in list(self.gw.pods.store.items()):
+            meta = pod.get("metadata") or {}
+            if meta.get("deletionTimestamp") or _pod_age(meta) < ORPHAN_GRACE_SECONDS:
+                continue  # its record may not have reached this replica's cache yet
+            uuid = (meta.get("labels") or {}).get(L.UUID)
+            entry = entries.get((namespace, str(uuid)))
+            if entry is None or (entry.status.pod != name and entry.has_status and entry.status.task_state is None):
+                log.info("deleting_orphan_pod", namespace=namespace, pod=name)
+                await self.gw.delete_pod(namespace, name, grace_seconds=0)

@@ -1,0 +1,106 @@
+"""The read side: container records from the informer cache, lookups by uuid or name, lists.
+
+Parsed records are memoised per resourceVersion, so listing 1,000 containers costs dict
+lookups, not 1,000 pydantic validations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from zunk8s.errors import Conflict, ContainerNotFound, PolicyNotAuthorized
+from zunk8s.kube.gateway import KubeGateway
+from zunk8s.kube.watch import Key
+from zunk8s.records import Record, RecordStatus
+from zunk8s.service.context import Caller
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def is_uuid_like(value: str) -> bool:
+    return bool(_UUID_RE.match(value))
+
+
+@dataclass(frozen=True)
+class Entry:
+    record: Record
+    status: RecordStatus
+    namespace: str
+    uid: str
+    resource_version: str
+    # False until the first status write: the create has not finished yet.
+    has_status: bool
+
+    @property
+    def uuid(self) -> str:
+        return self.record.uuid
+
+    @property
+    def key(self) -> Key:
+        return (self.namespace, self.record.uuid)
+
+
+def entry_from_object(obj: dict[str, Any]) -> Entry:
+    meta = obj.get("metadata") or {}
+    raw_status = obj.get("status")
+    return Entry(
+        record=Record.model_validate(obj.get("spec") or {}),
+        status=RecordStatus.model_validate(raw_status or {}),
+        namespace=str(meta.get("namespace")),
+        uid=str(meta.get("uid")),
+        resource_version=str(meta.get("resourceVersion")),
+        has_status=bool(raw_status),
+    )
+
+
+class Registry:
+    def __init__(self, gateway: KubeGateway) -> None:
+        self._gw = gateway
+        self._parsed: dict[Key, Entry] = {}
+
+    def entry(self, key: Key) -> Entry | None:
+        obj = self._gw.records.store.get(key)
+        if obj is None:
+            self._parsed.pop(key, None)
+            return None
+        rv = str((obj.get("metadata") or {}).get("resourceVersion"))
+        cached = self._parsed.get(key)
+        if cached is not None and cached.resource_version == rv:
+            return cached
+        parsed = entry_from_object(obj)
+        self._parsed[key] = parsed
+        return parsed
+
+    def all_entries(self) -> list[Entry]:
+        out = []
+        for key in list(self._gw.records.store):
+            e = self.entry(key)
+            if e is not None:
+                out.append(e)
+        return out
+
+    def visible(self, caller: Caller, *, all_projects: bool) -> list[Entry]:
+        entries = self.all_entries()
+        if all_projects and caller.is_admin:
+            return entries
+        return [e for e in entries if e.record.project_id == caller.project_id]
+
+    def find(self, caller: Caller, ident: str, *, all_projects: bool = False) -> Entry:
+        """Zun's get_resource: uuid-like idents match uuids only, others match names.
+
+        Admins see every project in ident lookups (Zun sets all_projects for them)."""
+        if all_projects and not caller.is_admin:
+            raise PolicyNotAuthorized("container:get_one_all_projects")
+        candidates = self.visible(caller, all_projects=caller.is_admin)
+        if is_uuid_like(ident):
+            wanted = ident.lower()
+            matches = [e for e in candidates if e.uuid == wanted]
+        else:
+            matches = [e for e in candidates if e.record.name == ident]
+        if not matches:
+            raise ContainerNotFound(ident)
+        if len(matches) > 1:
+            raise Conflict("Multiple containers exist with same name. Please use the container uuid instead.")
+        return matches[0]

@@ -1,0 +1,70 @@
+"""Settings, read once from the environment (prefix ``ZUNK8S_``) or a ``.env``-style file.
+
+Built in ``cli.main`` and passed down explicitly; nothing reads a global configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KubeSettings(BaseModel):
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # "kubeconfig" reads KUBECONFIG / ~/.kube/config; "incluster" reads the mounted ServiceAccount.
+    config: Literal["kubeconfig", "incluster"] = "kubeconfig"
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace_prefix: str = "zun-"
+    request_timeout: float = 30.0
+    # Scheduling knobs applied to every Pod, e.g. to steer benchmarks onto kwok nodes.
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    # requests = limits * ratio. 1.0 gives Guaranteed QoS; a small ratio lets a tiny test node
+    # hold many containers that each ask Zun's default of 1 CPU.
+    request_ratio: float = Field(default=1.0, gt=0.0, le=1.0)
+    # Docker's default stop timeout; also the Pod's terminationGracePeriodSeconds.
+    stop_timeout: int = Field(default=10, ge=0)
+
+
+class AuthSettings(BaseModel):
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # noauth: project, user and roles come from X-Project-Id / X-User-Id / X-Roles headers,
+    # as in Zun's noauth pipeline, with these defaults when a header is absent.
+    mode: Literal["noauth"] = "noauth"
+    default_project: str = "default"
+    default_user: str = "default"
+    default_roles: list[str] = Field(default_factory=lambda: ["member"])
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ZUNK8S_",
+        env_nested_delimiter="__",
+        env_file=None,
+        extra="forbid",
+        frozen=True,
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 9517
+    # Base URL clients reach us at; used for links, Location and websocket URLs.
+    # Empty means "derive from the request's Host header".
+    public_url: str = ""
+    redis_url: str | None = None
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "info"
+    kube: KubeSettings = Field(default_factory=KubeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    # Websocket tokens (attach / interactive exec) expire after this many seconds.
+    ws_token_ttl: int = Field(default=60, ge=1)
+    max_archive_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")

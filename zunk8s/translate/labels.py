@@ -1,0 +1,58 @@
+"""Label and annotation keys zunk8s puts on Kubernetes objects, and user-label handling.
+
+User labels that are valid Kubernetes labels are copied onto the Pod so selectors work;
+every user label is also kept whole (JSON) in an annotation, because Zun labels allow keys
+and values that Kubernetes labels do not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+PREFIX = "zunk8s.openstack.org"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "zunk8s"
+UUID = f"{PREFIX}/uuid"
+PROJECT = f"{PREFIX}/project"
+NAME = f"{PREFIX}/name"
+GENERATION = f"{PREFIX}/generation"
+ANN_LABELS = f"{PREFIX}/labels"
+ANN_PROJECT = f"{PREFIX}/project-id"
+
+_NAME_PART = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_RESERVED_PREFIXES = ("kubernetes.io", "k8s.io", PREFIX, "app.kubernetes.io")
+
+
+def is_valid_label_value(value: str) -> bool:
+    return value == "" or (len(value) <= 63 and bool(_NAME_PART.match(value)))
+
+
+def is_valid_label_key(key: str) -> bool:
+    prefix, sep, name = key.rpartition("/")
+    if sep:
+        if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
+            return False
+        if any(prefix == p or prefix.endswith("." + p) for p in _RESERVED_PREFIXES):
+            return False
+    return 0 < len(name) <= 63 and bool(_NAME_PART.match(name))
+
+
+def split_user_labels(labels: dict[str, str] | None) -> tuple[dict[str, str], str | None]:
+    """Return (labels valid on Kubernetes, annotation JSON holding all of them or None)."""
+    if not labels:
+        return {}, None
+    valid = {k: v for k, v in labels.items() if is_valid_label_key(k) and is_valid_label_value(v)}
+    return valid, json.dumps(labels, sort_keys=True, separators=(",", ":"))
+
+
+def owner_labels(*, uuid: str, project_hash: str) -> dict[str, str]:
+    return {MANAGED_BY: MANAGED_BY_VALUE, UUID: uuid, PROJECT: project_hash}
+
+
+def selector(**pairs: str) -> str:
+    return ",".join(f"{k}={v}" for k, v in pairs.items())
+
+
+MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGED_BY_VALUE}"

@@ -1,0 +1,146 @@
+"""Build the Pod that runs a Zun container, from the record alone.
+
+The Pod is disposable: start and reboot make a new one from the record, so nothing here
+may depend on a previous Pod. Docker semantics map as: Zun ``entrypoint`` -> container
+``command`` (image ENTRYPOINT), Zun ``command`` -> ``args`` (image CMD).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zunk8s.records import Record
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import CONTAINER_NAME, default_hostname
+from zunk8s.translate.quantities import cpu_quantity, disk_quantity, memory_quantity
+
+PULL_POLICY = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "Never"}
+RESTART_POLICY = {"no": "Never", "always": "Always", "on-failure": "OnFailure", "unless-stopped": "Always"}
+
+
+@dataclass(frozen=True)
+class PodOptions:
+    """Cluster-wide knobs from Settings that shape every Pod."""
+
+    request_ratio: float = 1.0
+    stop_timeout: int = 10
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The ZunContainer object that owns the Pod (so Kubernetes GC removes orphans)."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+
+
+def pod_restart_policy(record: Record) -> str:
+    name = (record.restart_policy or {}).get("Name", "no")
+    return RESTART_POLICY.get(name, "Never")
+
+
+def build_pod(
+    record: Record,
+    *,
+    name: str,
+    namespace: str,
+    project_hash: str,
+    generation: int,
+    options: PodOptions,
+    owner: Owner | None,
+) -> dict[str, Any]:
+    user_labels, labels_annotation = L.split_user_labels(record.labels)
+    labels = {**user_labels, **L.owner_labels(uuid=record.uuid, project_hash=project_hash)}
+    labels[L.GENERATION] = str(generation)
+    annotations: dict[str, str] = {}
+    if labels_annotation is not None:
+        annotations[L.ANN_LABELS] = labels_annotation
+
+    limits = {"cpu": cpu_quantity(record.cpu)}
+    requests = {"cpu": cpu_quantity(record.cpu, options.request_ratio)}
+    if record.memory is not None:
+        limits["memory"] = memory_quantity(record.memory)
+        requests["memory"] = memory_quantity(record.memory, options.request_ratio)
+    if record.disk:
+        limits["ephemeral-storage"] = requests["ephemeral-storage"] = disk_quantity(record.disk)
+
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": record.image,
+        "resources": {"limits": limits, "requests": requests},
+        "stdin": record.interactive,
+        "tty": record.tty,
+        # Docker keeps stdin open across attaches; stdinOnce would close it after the first.
+        "stdinOnce": False,
+    }
+    if record.entrypoint is not None:
+        container["command"] = list(record.entrypoint)
+    if record.command is not None:
+        container["args"] = list(record.command)
+    if record.workdir:
+        container["workingDir"] = record.workdir
+    if record.environment:
+        container["env"] = [{"name": k, "value": v} for k, v in record.environment.items()]
+    if record.image_pull_policy:
+        container["imagePullPolicy"] = PULL_POLICY[record.image_pull_policy.lower()]
+    if record.healthcheck:
+        container["livenessProbe"] = build_probe(record.healthcheck)
+
+    spec: dict[str, Any] = {
+        "containers": [container],
+        "restartPolicy": pod_restart_policy(record),
+        "hostname": record.hostname or default_hostname(record.uuid),
+        # Service env vars slow start-up in busy namespaces (knative#8498) and Docker has none.
+        "enableServiceLinks": False,
+        # A Zun container has no business with the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "terminationGracePeriodSeconds": options.stop_timeout,
+    }
+    if record.runtime:
+        spec["runtimeClassName"] = record.runtime
+    node_selector = dict(options.node_selector)
+    if record.availability_zone:
+        node_selector["topology.kubernetes.io/zone"] = record.availability_zone
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    if options.tolerations:
+        spec["tolerations"] = [dict(t) for t in options.tolerations]
+
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
+    if annotations:
+        metadata["annotations"] = annotations
+    if owner is not None:
+        metadata["ownerReferences"] = [
+            {
+                "apiVersion": owner.api_version,
+                "kind": owner.kind,
+                "name": owner.name,
+                "uid": owner.uid,
+                "controller": True,
+                "blockOwnerDeletion": False,
+            }
+        ]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def build_probe(healthcheck: dict[str, Any]) -> dict[str, Any]:
+    """Zun's healthcheck (Docker CMD-SHELL semantics) as an exec liveness probe."""
+    test = healthcheck.get("test", healthcheck.get("cmd"))
+    command = ["/bin/sh", "-c", str(test)] if isinstance(test, str) else [str(x) for x in test or []]
+    probe: dict[str, Any] = {"exec": {"command": command}}
+    for zun_key, k8s_key in (("interval", "periodSeconds"), ("timeout", "timeoutSeconds"), ("retries", "failureThreshold")):
+        if healthcheck.get(zun_key) not in (None, ""):
+            probe[k8s_key] = max(1, int(healthcheck[zun_key]))
+    return probe
+
+
+def build_stop_patch() -> dict[str, Any]:
+    """Stop a Pod but keep it (and its logs): the kubelet ends a Pod whose active deadline has
+    passed, sending SIGTERM and SIGKILL after terminationGracePeriodSeconds. activeDeadlineSeconds
+    is one of the few Pod spec fields that may be set on a running Pod."""
+    return {"spec": {"activeDeadlineSeconds": 1}}

@@ -1,0 +1,154 @@
+"""Pod status -> Zun status, and the time-dependent ``status_detail`` string.
+
+Pure functions of (pod, record status, now). The mapping (DESIGN.md):
+Pending / ContainerCreating -> Creating; running -> Running; exited -> Stopped;
+image-pull errors and unschedulable Pods -> Error with a reason; crash-looping -> Restarting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from zunk8s.translate.names import CONTAINER_NAME
+
+# Waiting reasons that will not resolve by themselves: the container is in Error.
+ERROR_WAITING = {
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreCreateHookError",
+    "PreStartHookError",
+    "ContainerCannotRun",
+}
+CREATING_WAITING = {"ContainerCreating", "PodInitializing"}
+
+
+@dataclass(frozen=True)
+class Observed:
+    status: str
+    reason: str | None = None
+    host: str | None = None
+    pod_ip: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    exit_code: int | None = None
+    restart_count: int = 0
+    # True when the container ended and the kubelet will not run it again in this Pod.
+    terminal: bool = False
+
+
+def _main_status(pod: dict[str, Any]) -> dict[str, Any] | None:
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        if cs.get("name") == CONTAINER_NAME:
+            return dict(cs)
+    return None
+
+
+def _reason(state: dict[str, Any]) -> str:
+    reason = state.get("reason") or ""
+    message = state.get("message") or ""
+    return f"{reason}: {message}" if reason and message else reason or message
+
+
+def observe_pod(pod: dict[str, Any]) -> Observed:
+    status = pod.get("status") or {}
+    spec = pod.get("spec") or {}
+    phase = status.get("phase") or "Pending"
+    host = spec.get("nodeName")
+    pod_ip = status.get("podIP")
+    cs = _main_status(pod)
+    restarts = int((cs or {}).get("restartCount") or 0)
+    common: dict[str, Any] = {"host": host, "pod_ip": pod_ip, "restart_count": restarts}
+
+    if cs is None:
+        for cond in status.get("conditions") or []:
+            if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+                if cond.get("reason") == "Unschedulable":
+                    return Observed("Error", f"Unschedulable: {cond.get('message') or ''}".strip(), **common)
+        if phase == "Failed":
+            return Observed("Error", _reason(status) or "Pod failed", terminal=True, **common)
+        return Observed("Creating", None, **common)
+
+    state = cs.get("state") or {}
+    if "running" in state:
+        return Observed("Running", None, started_at=state["running"].get("startedAt"), **common)
+    if "terminated" in state:
+        term = state["terminated"]
+        terminal = phase in ("Succeeded", "Failed")
+        code = term.get("exitCode")
+        finished = {"started_at": term.get("startedAt"), "finished_at": term.get("finishedAt"), "exit_code": code}
+        if not terminal:
+            return Observed("Restarting", None, terminal=False, **finished, **common)
+        reason = None
+        if phase == "Failed" and status.get("reason") not in (None, "DeadlineExceeded"):
+            reason = _reason(status)
+        return Observed("Stopped", reason, terminal=True, **finished, **common)
+    waiting = state.get("waiting") or {}
+    reason = waiting.get("reason") or ""
+    if reason in ERROR_WAITING:
+        return Observed("Error", _reason(waiting), **common)
+    if reason == "CrashLoopBackOff":
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        return Observed(
+            "Restarting",
+            None,
+            finished_at=last.get("finishedAt"),
+            exit_code=last.get("exitCode"),
+            started_at=last.get("startedAt"),
+            **common,
+        )
+    if phase in ("Succeeded", "Failed"):
+        return Observed("Stopped", _reason(status) or None, terminal=True, **common)
+    return Observed("Creating", None, **common)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _ago(delta_seconds: float) -> str:
+    s = max(0, int(delta_seconds))
+    days, rem = divmod(s, 86400)
+    hours, rem = divmod(rem, 3600)
+    mins, secs = divmod(rem, 60)
+    for value, unit in ((days, "days"), (hours, "hours"), (mins, "mins"), (secs, "seconds")):
+        if value:
+            return f"{value} {unit}"
+    return "0 seconds"
+
+
+def status_detail(
+    *, status: str, started_at: str | None, finished_at: str | None, exit_code: int | None, now: datetime
+) -> str | None:
+    """Docker-style detail, as Zun's docker driver writes it ("Up 5 mins", "Exited(0) 8 mins ago ")."""
+    if status == "Running":
+        started = parse_time(started_at)
+        return f"Up {_ago((now - started).total_seconds())}" if started else "Up"
+    if status == "Stopped" and exit_code is not None:
+        finished = parse_time(finished_at)
+        when = f" {_ago((now - finished).total_seconds())} ago " if finished else " "
+        return f"Exited({exit_code}){when}"
+    if status in ("Created", "Restarting", "Dead"):
+        return status
+    return None
+
+
+def now_utc() -> datetime:
+    """The clock, kept out of the pure functions above (callers pass ``now``)."""
+    return datetime.now(timezone.utc)
+
+
+def zun_timestamp(moment: datetime) -> str:
+    """Zun's ``str(datetime)`` format: space separator, microseconds, no zone."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
