@@ -13,19 +13,17 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", ContainerService)
 
 # Request-scoped values, set by middlewares.
-REQUEST_ID = "zunk8s.request_id"
-VERSION = "zunk8s.version"
-CALLER = "zunk8s.caller"
+REQUEST_ID = web.RequestKey("request_id", str)
+VERSION = web.RequestKey("api_version", APIVersion)
+CALLER = web.RequestKey("caller", Caller)
 
 
 def version_of(request: web.Request) -> APIVersion:
-    version: APIVersion = request[VERSION]
-    return version
+    return request[VERSION]
 
 
 def caller_of(request: web.Request) -> Caller:
-    caller: Caller = request[CALLER]
-    return caller
+    return request[CALLER]
 
 
 def base_url(request: web.Request) -> str:

@@ -1,0 +1,70 @@
+"""Shared test fixtures: the real local cluster and Redis, and a zunk8s app bound to them.
+
+Integration and e2e tests need the cluster from ``deploy/local-cluster`` (real etcd,
+kube-apiserver, a real kubelet node, kwok nodes, Redis). The ``cluster`` fixture reuses a
+running one (``deploy/local-cluster env`` answers) or brings it up once per test run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CLUSTER = ROOT / "deploy" / "local-cluster"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    kubeconfig: str
+    redis_url: str
+    image: str
+    minimal_image: str
+    kubectl: str
+
+
+def _cluster_env() -> dict[str, str]:
+    out = subprocess.run([str(LOCAL_CLUSTER), "env"], check=True, capture_output=True, text=True).stdout
+    env: dict[str, str] = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            parts = shlex.split(value) if value else []
+            env[key] = parts[0] if parts else ""
+    # PATH is "<bin dir>:$PATH": the pinned kubectl lives in that bin dir.
+    env["ZUNK8S_KUBECTL"] = str(Path(env.get("PATH", "").split(":")[0]) / "kubectl")
+    return env
+
+
+def _cluster_ready() -> bool:
+    try:
+        env = _cluster_env()
+    except subprocess.CalledProcessError:
+        return False
+    probe = [env["ZUNK8S_KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        return False
+    redis_port = env["ZUNK8S_REDIS_URL"].rsplit(":", 1)[1].split("/")[0]
+    return subprocess.run(["redis-cli", "-p", redis_port, "ping"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Cluster:
+    if not _cluster_ready():
+        if os.environ.get("ZUNK8S_NO_CLUSTER_UP"):
+            pytest.fail("the local cluster is not running and ZUNK8S_NO_CLUSTER_UP is set")
+        subprocess.run([str(LOCAL_CLUSTER), "up"], check=True)
+    env = _cluster_env()
+    return Cluster(
+        kubeconfig=env["KUBECONFIG"],
+        redis_url=env["ZUNK8S_REDIS_URL"],
+        image=env["ZUNK8S_TEST_IMAGE"],
+        minimal_image=env["ZUNK8S_MINIMAL_IMAGE"],
+        kubectl=env["ZUNK8S_KUBECTL"],
+    )

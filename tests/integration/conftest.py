@@ -1,0 +1,60 @@
+"""The zunk8s app under test, against the real cluster and the real Redis."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.conftest import Cluster
+from tests.integration.zunapi import ZunAPI
+from zunk8s.app import create_app
+from zunk8s.settings import KubeSettings, Settings
+
+
+def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
+    return Settings(
+        redis_url=cluster.redis_url,
+        kube=KubeSettings(
+            kubeconfig=cluster.kubeconfig,
+            namespace_prefix=prefix,
+            # The test node has 2 CPUs; Zun's default of 1 CPU per container would fit two.
+            request_ratio=0.01,
+            stop_timeout=kube.pop("stop_timeout", 5),
+            **kube,
+        ),
+        ws_token_ttl=5,
+    )
+
+
+@pytest.fixture(scope="session")
+def ns_prefix(cluster: Cluster) -> Any:
+    prefix = f"zt{secrets.token_hex(3)}-"
+    yield prefix
+    # Leave the cluster clean: delete every namespace this run created (and what they hold).
+    out = subprocess.run(
+        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
+        capture_output=True, text=True, check=False,
+    ).stdout.split()
+    mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
+    if mine:
+        subprocess.run(
+            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
+            capture_output=True, check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+async def client(cluster: Cluster, ns_prefix: str) -> AsyncIterator[TestClient[Any, Any]]:
+    app = create_app(make_settings(cluster, ns_prefix))
+    async with TestClient(TestServer(app)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def zun(client: TestClient[Any, Any], cluster: Cluster) -> ZunAPI:
+    return ZunAPI(client, image=cluster.image)
