@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     # Websocket tokens (attach / interactive exec) expire after this many seconds.
     ws_token_ttl: int = Field(default=60, ge=1)
+    # Per-container locks expire this long after their holder dies (renewed while it lives).
+    lock_ttl: float = Field(default=10.0, gt=0)
+    # Recovery re-drives a task (or finishes a create) this long after the last write to it,
+    # when no live replica holds the container's lock.
+    recovery_after: float = Field(default=30.0, gt=0)
+    sweep_interval: float = Field(default=15.0, gt=0)
     max_archive_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
 
     @field_validator("public_url")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cluster
-from tests.e2e.conftest import Server
+from tests.serverproc import Server
 
 pytestmark = pytest.mark.e2e
 

@@ -99,8 +99,8 @@ class ContainerService:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _lock(self, uuid: str, ttl: float = 120.0) -> Any:
-        return self.store.lock(uuid, ttl=ttl, wait=LOCK_WAIT)
+    def _lock(self, uuid: str) -> Any:
+        return self.store.lock(uuid, ttl=self.settings.lock_ttl, wait=LOCK_WAIT)
 
     def _now(self) -> str:
         return zun_timestamp(now_utc())
@@ -169,10 +169,10 @@ class ContainerService:
                 fresh, task_state=task_state, task_request_id=caller.request_id, **status
             )
 
-    def _spawn(self, entry: Entry, name: str, work: Callable[[Entry], Any], ttl: float = 120.0) -> None:
+    def _spawn(self, entry: Entry, name: str, work: Callable[[Entry], Any]) -> None:
         async def run() -> None:
             try:
-                async with self._lock(entry.uuid, ttl=ttl):
+                async with self._lock(entry.uuid):
                     current = self.registry.entry(entry.key)
                     if current is None:
                         return
@@ -325,13 +325,15 @@ class ContainerService:
 
     async def _finish_create(self, entry: Entry, run: bool) -> None:
         if run:
-            await self._launch_pod(entry, status="Creating")
+            # task_state marks the window in which the record names a Pod that may not exist
+            # yet; recovery treats it as an unfinished create.
+            await self._launch_pod(entry, status="Creating", task_state="container_creating")
         else:
             await self.patch_status(entry, status="Created", desired="created", status_reason=None)
 
     # --- start / stop / reboot / kill ---------------------------------------------------
 
-    async def _launch_pod(self, entry: Entry, *, status: str) -> Entry:
+    async def _launch_pod(self, entry: Entry, *, status: str, task_state: str | None = None) -> Entry:
         """Create the next generation's Pod from the record and point the status at it."""
         generation = entry.status.generation + 1
         name = pod_name(entry.uuid, generation)
@@ -348,6 +350,7 @@ class ContainerService:
             started_at=None,
             finished_at=None,
             restart_count=0,
+            **({"task_state": task_state} if task_state else {}),
         )
         manifest = build_pod(
             entry.record,
@@ -387,7 +390,7 @@ class ContainerService:
     async def stop(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
         entry = await self._start_task(entry, "stop", "container_stopping", caller)
         wait = self._stop_wait(timeout)
-        self._spawn(entry, "stop", lambda e: self._do_stop(e, wait), ttl=wait + 120)
+        self._spawn(entry, "stop", lambda e: self._do_stop(e, wait))
 
     def _stop_wait(self, timeout: int | None) -> int:
         # The kubelet's SIGKILL comes after the Pod's grace period, fixed when the Pod was made.
@@ -456,7 +459,7 @@ class ContainerService:
             await self._retire_pod(e)
             await self._launch_pod(e, status="Restarting")
 
-        self._spawn(entry, "reboot", work, ttl=wait + 120)
+        self._spawn(entry, "reboot", work)
 
     async def kill(self, caller: Caller, entry: Entry, *, signal: str | None) -> None:
         name = parse_signal(signal)
@@ -585,7 +588,7 @@ class ContainerService:
 
     async def _recover_locked(self, e: Entry) -> None:
         task = e.status.task_state
-        if not e.has_status:
+        if not e.has_status or task == "container_creating":
             pods = [
                 p for p in self.gw.pods.store.values()
                 if (p.get("metadata") or {}).get("namespace") == e.namespace
@@ -593,12 +596,14 @@ class ContainerService:
             ]
             if pods:
                 meta = pods[0]["metadata"]
+                # The dead replica made the Pod: adopt it; the watch gives its status.
                 await self.patch_status(
                     e,
                     status="Creating",
                     desired="running",
                     pod=meta["name"],
                     generation=int((meta.get("labels") or {}).get(L.GENERATION) or 1),
+                    task_state=None,
                 )
             else:
                 await self.patch_status(
@@ -606,6 +611,8 @@ class ContainerService:
                     status="Error",
                     status_reason="zunk8s stopped while creating this container; start it or delete it.",
                     desired="created",
+                    pod=None,
+                    task_state=None,
                 )
         elif task in ("container_stopping", "container_killing"):
             await self._do_stop(e, self.settings.kube.stop_timeout)

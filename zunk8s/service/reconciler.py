@@ -25,11 +25,6 @@ from zunk8s.translate.status import observe_pod
 
 log = structlog.get_logger(__name__)
 
-# A task_state older than this with no lock held belongs to a replica that died.
-STALE_TASK_SECONDS = 30.0
-# A record with no status this old was being created by a replica that died.
-STALE_CREATE_SECONDS = 10.0
-SWEEP_INTERVAL = 15.0
 ORPHAN_GRACE_SECONDS = 60.0
 
 
@@ -111,7 +106,7 @@ class Reconciler:
                 raise
             except Exception:
                 log.exception("recovery_sweep_failed")
-            await asyncio.sleep(SWEEP_INTERVAL)
+            await asyncio.sleep(self.svc.settings.sweep_interval)
 
     async def sweep(self, *, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
@@ -125,13 +120,16 @@ class Reconciler:
 
     async def _recover(self, entry: Entry, now: datetime) -> None:
         st = entry.status
+        # A task_state (or a create with no status yet) untouched this long, with no lock
+        # held, belongs to a replica that died.
+        stale = self.svc.settings.recovery_after
         if not entry.has_status:
-            if _age_seconds(entry.record.created_at, now) < STALE_CREATE_SECONDS:
+            if _age_seconds(entry.record.created_at, now) < stale:
                 return
         elif st.task_state is None:
             await self.svc.sync_from_pod(entry)
             return
-        elif _age_seconds(st.updated_at, now) < STALE_TASK_SECONDS:
+        elif _age_seconds(st.updated_at, now) < stale:
             return
         if await self.svc.store.is_locked(entry.uuid):
             return

@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -94,13 +94,27 @@ class RedisStore:
             raise BackendUnavailable(f"Redis unavailable: {e}") from e
         if not acquired:
             raise LockBusy(f"Container {uuid} is busy with another operation; try again.")
+        renewer = asyncio.create_task(self._renew(lk, ttl))
         try:
             yield
         finally:
+            renewer.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewer
             try:
                 await lk.release()
             except (LockError, RedisError):
                 pass  # expired: another replica may already have re-driven the task
+
+    @staticmethod
+    async def _renew(lk: Any, ttl: float) -> None:
+        """Keep a held lock alive, so its TTL only matters when the holder dies."""
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                await lk.reacquire()
+            except (LockError, RedisError):
+                return
 
     def lock(self, uuid: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         return self._locked(uuid, ttl, wait)

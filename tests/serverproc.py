@@ -1,0 +1,59 @@
+"""Run ``zunk8s serve`` as a real process (for e2e tests, recovery tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import Cluster
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    project: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(cluster: Cluster, *, project: str, prefix: str, log: Path, extra_env: dict[str, str] | None = None) -> Server:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KUBECONFIG": cluster.kubeconfig,
+        "ZUNK8S_PORT": str(port),
+        "ZUNK8S_REDIS_URL": cluster.redis_url,
+        "ZUNK8S_KUBE__NAMESPACE_PREFIX": prefix,
+        "ZUNK8S_KUBE__REQUEST_RATIO": "0.01",
+        "ZUNK8S_KUBE__STOP_TIMEOUT": "5",
+        "ZUNK8S_AUTH__DEFAULT_PROJECT": project,
+        **(extra_env or {}),
+    }
+    out = log.open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "zunk8s", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"zunk8s exited with {proc.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+                if json.load(r).get("status") == "ok":
+                    return Server(url=url, project=project, process=proc, log=log)
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"zunk8s did not become ready; see {log}")
