@@ -101,7 +101,9 @@ async def test_kill_9_during_concurrent_creates(cluster: Cluster, tmp_path: Path
                 if c["status"] == "Error":
                     assert "zunk8s stopped while creating" in c["status_reason"], (c["status_reason"], c["status"])
                 else:
-                    assert any(p["metadata"]["labels"]["zunk8s.openstack.org/uuid"] == c["uuid"] for p in live)
+                    assert any(p["metadata"]["labels"]["zunk8s.openstack.org/uuid"] == c["uuid"] for p in live), (
+                        c, [(p["metadata"]["name"], p["metadata"].get("deletionTimestamp"), p["status"].get("phase")) for p in pods]
+                    )
             print("recovered:", sorted(c["status"] for c in settled))
         finally:
             second.process.terminate()
