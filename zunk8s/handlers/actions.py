@@ -24,7 +24,7 @@ from zunk8s.schemas.containers import validate_update
 from zunk8s.schemas.params import parse_bool, parse_non_negative_int, reject_unknown, unset
 from zunk8s.service.lifecycle import LogsQuery
 from zunk8s.service.registry import Entry
-from zunk8s.service.states import check_state
+from zunk8s.service.states import VALID_STATES, check_state
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
 _SINCE_RE = re.compile(r"(^[0-9]*$)|([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3})")
@@ -108,9 +108,10 @@ def _since_seconds(raw: Any, *, now: float) -> int | None:
 
 def _not_on_kubernetes(action: str, why: str) -> ActionHandler:
     async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-        state_key = action if action in ("pause", "unpause", "commit", "rebuild") else None
-        if state_key is not None:
-            check_state(state_key, uuid=entry.uuid, status=entry.status.status)
+        # Zun checks the state table before anything else; keep that order so clients see the
+        # same 409s they would from Zun.
+        if action in VALID_STATES:
+            check_state(action, uuid=entry.uuid, status=entry.status.status)
         raise NotImplementedOnKubernetes(why)
 
     return handler
