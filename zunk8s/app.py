@@ -21,6 +21,7 @@ from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.settings import Settings
 from zunk8s.state.store import make_store
+from zunk8s.wsproxy import bridge
 
 log = structlog.get_logger(__name__)
 
@@ -94,4 +95,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/zunk8s/capabilities", capabilities)
+    bridge.setup(app)
     return app

@@ -22,9 +22,11 @@ from zunk8s.handlers.params import action_params, query_dict
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
 from zunk8s.schemas.params import parse_bool, parse_non_negative_int, reject_unknown, unset
+from zunk8s.service import commands, sessions
 from zunk8s.service.lifecycle import LogsQuery
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import VALID_STATES, check_state
+from zunk8s.wsproxy.bridge import ws_base_url
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
 _SINCE_RE = re.compile(r"(^[0-9]*$)|([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3})")
@@ -106,6 +108,55 @@ def _since_seconds(raw: Any, *, now: float) -> int | None:
     return max(1, int(now - moment) + 1)
 
 
+async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    # Zun validates only the query string here (query_param_execute_command).
+    query = query_dict(request)
+    reject_unknown(query, {"command", "run", "interactive"})
+    if unset(query.get("command")):
+        raise SchemaValidationError("'command' is a required property")
+    run = parse_bool("run", query.get("run"), extended=False, default=True)
+    interactive = parse_bool("interactive", query.get("interactive"), extended=False, default=False)
+    service = request.app[SERVICE]
+    if not run or interactive:
+        # Like Zun: the exec is created now and started when the websocket connects.
+        session = await sessions.create_exec(service, entry, str(query["command"]), ws_base=ws_base_url(request))
+        return web.json_response({"output": None, "exit_code": None, "exec_id": session.exec_id, "proxy_url": session.proxy_url})
+    result = await commands.execute(service, entry, str(query["command"]))
+    body = {
+        "output": result.output.decode("utf-8", errors="replace"),
+        "exit_code": result.status.exit_code,
+        "exec_id": None,
+        "proxy_url": None,
+    }
+    return web.json_response(body)
+
+
+async def top(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"ps_args"})
+    ps_args = params.get("ps_args")
+    return web.json_response(await commands.top(request.app[SERVICE], entry, None if unset(ps_args) else str(ps_args)))
+
+
+async def attach(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    url = await sessions.attach_url(request.app[SERVICE], entry, ws_base=ws_base_url(request))
+    return web.json_response(url)
+
+
+async def resize(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"w", "h"})
+    width, height = sessions.parse_size(params)
+    await sessions.resize(request.app[SERVICE], entry, width=width, height=height, exec_id=None)
+    return _null(200)
+
+
+async def execute_resize(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"exec_id", "w", "h"})
+    exec_id = sessions.check_exec_id(params.get("exec_id"))
+    width, height = sessions.parse_size(params)
+    await sessions.resize(request.app[SERVICE], entry, width=width, height=height, exec_id=exec_id)
+    return _null(200)
+
+
 def _not_on_kubernetes(action: str, why: str) -> ActionHandler:
     async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
         # Zun checks the state table before anything else; keep that order so clients see the
@@ -157,11 +208,11 @@ ACTIONS: dict[str, Action] = {
             "container runtime; zunk8s does not implement commit yet.",
         ),
     ),
-    "execute": Action("POST", _not_on_kubernetes("execute", _LATER.format("execute"))),
-    "execute_resize": Action("POST", _not_on_kubernetes("execute_resize", _LATER.format("execute_resize"))),
-    "attach": Action("GET", _not_on_kubernetes("attach", _LATER.format("attach"))),
-    "resize": Action("POST", _not_on_kubernetes("resize", _LATER.format("resize"))),
-    "top": Action("GET", _not_on_kubernetes("top", _LATER.format("top"))),
+    "execute": Action("POST", execute),
+    "execute_resize": Action("POST", execute_resize),
+    "attach": Action("GET", attach),
+    "resize": Action("POST", resize),
+    "top": Action("GET", top),
     "stats": Action("GET", _not_on_kubernetes("stats", _LATER.format("stats"))),
     "get_archive": Action("GET", _not_on_kubernetes("get_archive", _LATER.format("get_archive"))),
     "put_archive": Action("POST", _not_on_kubernetes("put_archive", _LATER.format("put_archive"))),

@@ -98,6 +98,17 @@ class KubeGateway:
         self.records.upsert_local(obj)
         return obj
 
+    async def get_record(self, namespace: str, name: str) -> Obj | None:
+        """Read a record from the API server (not the cache): the authoritative copy, for
+        decisions taken under a lock that another replica may have just released."""
+        try:
+            obj: Obj = await self.http.request("GET", crd.record_path(namespace, name))
+        except KubeNotFound:
+            self.records.remove_local((namespace, name))
+            return None
+        self.records.upsert_local(obj)
+        return obj
+
     async def patch_record(self, namespace: str, name: str, patch: Obj, *, status: bool = False) -> Obj:
         path = crd.record_path(namespace, name) + ("/status" if status else "")
         obj: Obj = await self.http.request("PATCH", path, body=patch, content_type=MERGE)

@@ -22,6 +22,7 @@ import structlog
 
 from zunk8s.errors import (
     Conflict,
+    ContainerNotFound,
     InvalidValue,
     NotImplementedOnKubernetes,
     PolicyNotAuthorized,
@@ -153,6 +154,12 @@ class ContainerService:
         finally:
             self._pod_events.pop(key, None)
 
+    async def _fresh(self, entry: Entry) -> Entry:
+        """The record as the API server has it now (call with the container's lock held)."""
+        if await self.gw.get_record(entry.namespace, entry.uuid) is None:
+            raise ContainerNotFound(entry.uuid)
+        return self.registry.entry(entry.key) or entry
+
     def _begin_checks(self, entry: Entry, action: str) -> None:
         check_state(action, uuid=entry.uuid, status=entry.status.status)
         if entry.status.task_state is not None:
@@ -163,7 +170,7 @@ class ContainerService:
     async def _start_task(self, entry: Entry, action: str, task_state: str, caller: Caller, **status: Any) -> Entry:
         """Check state and set task_state under the lock; the background work re-takes it."""
         async with self._lock(entry.uuid):
-            fresh = self.registry.entry(entry.key) or entry
+            fresh = await self._fresh(entry)
             self._begin_checks(fresh, action)
             return await self.patch_status(
                 fresh, task_state=task_state, task_request_id=caller.request_id, **status
@@ -173,6 +180,8 @@ class ContainerService:
         async def run() -> None:
             try:
                 async with self._lock(entry.uuid):
+                    if await self.gw.get_record(entry.namespace, entry.uuid) is None:
+                        return
                     current = self.registry.entry(entry.key)
                     if current is None:
                         return
@@ -494,7 +503,7 @@ class ContainerService:
         else:
             action = "delete"
         async with self._lock(entry.uuid):
-            fresh = self.registry.entry(entry.key) or entry
+            fresh = await self._fresh(entry)
             check_state(action, uuid=fresh.uuid, status=fresh.status.status)
             if fresh.status.task_state is not None and not force:
                 raise Conflict(f"Container {fresh.uuid} is busy ({fresh.status.task_state}); try again when it finishes.")
@@ -526,7 +535,7 @@ class ContainerService:
 
     async def update(self, caller: Caller, entry: Entry, changes: ContainerUpdate) -> Entry:
         async with self._lock(entry.uuid):
-            entry = self.registry.entry(entry.key) or entry
+            entry = await self._fresh(entry)
             check_state("update", uuid=entry.uuid, status=entry.status.status)
             spec: dict[str, Any] = {}
             if changes.name is not None:

@@ -38,6 +38,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tokens: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._values: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
 
     @asynccontextmanager
     async def _locked(self, uuid: str, wait: float) -> AsyncIterator[None]:
@@ -71,6 +73,33 @@ class MemoryStore:
         if entry is None or entry[0] < now:
             return None
         return entry[1]
+
+    async def set_value(self, key: str, value: dict[str, Any], *, ttl: int) -> None:
+        self._values[key] = (time.monotonic() + ttl, value)
+
+    async def get_value(self, key: str) -> dict[str, Any] | None:
+        entry = self._values.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return entry[1]
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        for queue in list(self._subscribers.get(channel, ())):
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._subscribers.setdefault(channel, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subs = self._subscribers.get(channel)
+            if subs is not None:
+                subs.discard(queue)
+                if not subs:
+                    del self._subscribers[channel]
 
     async def ping(self) -> None:
         return None
@@ -137,6 +166,48 @@ class RedisStore:
         except RedisError as e:
             raise BackendUnavailable(f"Redis unavailable: {e}") from e
         return None if raw is None else dict(json.loads(raw))
+
+    async def set_value(self, key: str, value: dict[str, Any], *, ttl: int) -> None:
+        try:
+            await self.redis.set(f"zunk8s:value:{key}", json.dumps(value), ex=ttl)
+        except RedisError as e:
+            raise BackendUnavailable(f"Redis unavailable: {e}") from e
+
+    async def get_value(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = await self.redis.get(f"zunk8s:value:{key}")
+        except RedisError as e:
+            raise BackendUnavailable(f"Redis unavailable: {e}") from e
+        return None if raw is None else dict(json.loads(raw))
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """At-most-once notification to whichever replica holds the stream."""
+        try:
+            await self.redis.publish(f"zunk8s:chan:{channel}", json.dumps(message))
+        except RedisError as e:
+            raise BackendUnavailable(f"Redis unavailable: {e}") from e
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(f"zunk8s:chan:{channel}")
+
+        async def pump() -> None:
+            async for msg in pubsub.listen():
+                if msg.get("type") == "message":
+                    queue.put_nowait(dict(json.loads(msg["data"])))
+
+        task = asyncio.create_task(pump())
+        try:
+            yield queue
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError, RedisError):
+                await task
+            with suppress(RedisError):
+                await pubsub.unsubscribe()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def ping(self) -> None:
         await self.redis.ping()

@@ -1,0 +1,1 @@
+"""The websocket endpoint for attach and interactive exec (bridged to Kubernetes streams)."""

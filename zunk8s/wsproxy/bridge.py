@@ -1,0 +1,191 @@
+"""The websocket endpoint behind attach and interactive exec URLs.
+
+Speaks what python-zunclient speaks (subprotocol ``binary``: raw bytes each way; ``base64``:
+base64 text) and bridges it to the container's Kubernetes attach or exec stream. Output is cut
+on UTF-8 character boundaries, because the client strictly decodes each frame and a split
+multi-byte character would crash it; invalid bytes are replaced. Tokens are single-use and
+checked before the upgrade, so a bad one gets a plain HTTP error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import codecs
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from zunk8s.handlers.keys import SERVICE, SETTINGS
+from zunk8s.handlers.middlewares import error_response
+from zunk8s.kube.streams import ExecStream, open_stream
+from zunk8s.service.lifecycle import ContainerService
+from zunk8s.service.sessions import size_key, stream_id_for
+from zunk8s.translate.names import CONTAINER_NAME
+
+log = structlog.get_logger(__name__)
+STREAMS = web.AppKey("ws_streams", set[web.WebSocketResponse])
+PATH = "/websocket/"
+# After the client goes away, output still in flight is given this long before we hang up.
+CLOSE_GRACE = 2.0
+
+
+class Utf8Framer:
+    """Incremental UTF-8: never emits a partial character; holds it for the next chunk."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def feed(self, data: bytes) -> bytes:
+        return self._decoder.decode(data).encode("utf-8")
+
+    def flush(self) -> bytes:
+        return self._decoder.decode(b"", final=True).encode("utf-8")
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...] = ()) -> bool:
+    """Zun's _verify_origin: the Origin's host must be the Host header's host (or allowed)."""
+    if not origin:
+        return True
+    origin_host = urlsplit(origin).hostname
+    host_only = urlsplit(f"//{host}").hostname if host else None
+    return origin_host is not None and (origin_host == host_only or origin_host in allowed)
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
+        return error_response(status=403, code="", title="Forbidden", detail="Origin not allowed")
+    token = request.query.get("token", "")
+    session = await service.store.take_token(token) if token else None
+    ident = request.query.get("uuid", "")
+    if session is None or ident not in (session.get("uuid"), ""):
+        return error_response(
+            status=401, code="", title="Unauthorized", detail="Invalid, used or expired websocket token"
+        )
+    exec_id = request.query.get("exec_id")
+    if session.get("kind") == "exec" and exec_id != session.get("exec_id"):
+        return error_response(status=401, code="", title="Unauthorized", detail="Token does not match exec_id")
+    entry = service.registry.entry((str(session["namespace"]), str(session["uuid"])))
+    if entry is None or entry.status.pod is None or entry.status.status != "Running":
+        return error_response(status=409, code="conflict", title="Conflict", detail="The container is not running")
+
+    ws = web.WebSocketResponse(protocols=("binary", "base64"), heartbeat=30, max_msg_size=0)
+    await ws.prepare(request)
+    b64 = ws.ws_protocol == "base64"
+    is_exec = session.get("kind") == "exec"
+    try:
+        stream = await open_stream(
+            service.gw.http,
+            kind="exec" if is_exec else "attach",
+            namespace=entry.namespace,
+            pod=entry.status.pod,
+            container=CONTAINER_NAME,
+            command=list(session["command"]) if is_exec else None,
+            stdin=True,
+            stdout=True,
+            stderr=True,
+            tty=True if is_exec else entry.record.tty,
+        )
+    except Exception as e:  # the client sees a close reason instead of a hang
+        log.warning("stream_open_failed", uuid=entry.uuid, error=str(e))
+        await ws.close(code=aiohttp.WSCloseCode.INTERNAL_ERROR, message=b"cannot open the container stream")
+        return ws
+    request.app[STREAMS].add(ws)
+    stream_id = stream_id_for(uuid=entry.uuid, exec_id=exec_id if is_exec else None)
+    try:
+        await _bridge(service, ws, stream, stream_id=stream_id, b64=b64)
+    finally:
+        request.app[STREAMS].discard(ws)
+        await stream.close()
+        if not ws.closed:
+            await ws.close(code=aiohttp.WSCloseCode.OK, message=b"Target closed")
+    return ws
+
+
+async def _bridge(
+    service: ContainerService, ws: web.WebSocketResponse, stream: ExecStream, *, stream_id: str, b64: bool
+) -> None:
+    async with service.store.subscribe(stream_id) as resizes:
+        pending = await service.store.get_value(size_key(stream_id))
+        if pending is not None:
+            await stream.resize(int(pending["w"]), int(pending["h"]))
+        tasks = [
+            asyncio.create_task(_pod_to_client(ws, stream, b64=b64)),
+            asyncio.create_task(_client_to_pod(ws, stream, b64=b64)),
+            asyncio.create_task(_resizes(stream, resizes)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if tasks[1] in done and not tasks[0].done():
+                # The client left: end stdin (v5) and let the last output drain briefly.
+                with suppress(Exception):
+                    await stream.close_stdin()
+                await asyncio.wait([tasks[0]], timeout=CLOSE_GRACE)
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with suppress(asyncio.CancelledError, Exception):
+                    await t
+
+
+async def _pod_to_client(ws: web.WebSocketResponse, stream: ExecStream, *, b64: bool) -> None:
+    framer = Utf8Framer()
+    async for _channel, payload in stream.frames():
+        await _send(ws, framer.feed(payload), b64=b64)
+    await _send(ws, framer.flush(), b64=b64)
+
+
+async def _send(ws: web.WebSocketResponse, data: bytes, *, b64: bool) -> None:
+    if not data or ws.closed:
+        return
+    try:
+        if b64:
+            await ws.send_str(base64.b64encode(data).decode())
+        else:
+            await ws.send_bytes(data)
+    except ConnectionResetError:
+        pass  # the client went away; the other pump notices
+
+
+async def _client_to_pod(ws: web.WebSocketResponse, stream: ExecStream, *, b64: bool) -> None:
+    async for msg in ws:
+        if msg.type == aiohttp.WSMsgType.BINARY:
+            data = msg.data
+        elif msg.type == aiohttp.WSMsgType.TEXT:
+            data = base64.b64decode(msg.data) if b64 else msg.data.encode()
+        else:
+            break
+        await stream.send_stdin(data)
+
+
+async def _resizes(stream: ExecStream, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    while True:
+        size = await queue.get()
+        await stream.resize(int(size["w"]), int(size["h"]))
+
+
+async def close_all(app: web.Application) -> None:
+    streams = app[STREAMS]
+    for ws in list(streams):
+        await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"Server shutdown")
+
+
+def setup(app: web.Application) -> None:
+    streams: set[web.WebSocketResponse] = set()
+    app[STREAMS] = streams
+    app.router.add_get(PATH, handle)
+    app.router.add_get(PATH.rstrip("/"), handle)
+    app.on_shutdown.append(close_all)
+
+
+def ws_base_url(request: web.Request) -> str:
+    """The websocket base URL clients get in attach / exec answers."""
+    configured = request.app[SETTINGS].public_url
+    base = configured or f"{request.scheme}://{request.host}"
+    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + PATH
