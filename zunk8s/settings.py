@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=15.0, gt=0)
     # `execute` with run=true gives up (409, as Zun does) after this many seconds.
     exec_timeout: float = Field(default=60.0, gt=0)
+    archive_timeout: float = Field(default=600.0, gt=0)
     max_archive_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
 
     @field_validator("public_url")

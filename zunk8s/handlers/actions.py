@@ -22,7 +22,7 @@ from zunk8s.handlers.params import action_params, query_dict
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
 from zunk8s.schemas.params import parse_bool, parse_non_negative_int, reject_unknown, unset
-from zunk8s.service import commands, sessions
+from zunk8s.service import archives, commands, sessions
 from zunk8s.service.lifecycle import LogsQuery
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import VALID_STATES, check_state
@@ -157,6 +157,29 @@ async def execute_resize(request: web.Request, entry: Entry, params: dict[str, A
     return _null(200)
 
 
+def _path(params: dict[str, Any]) -> str:
+    path = params.get("path")
+    if unset(path):
+        raise SchemaValidationError("'path' is a required property")
+    return str(path)
+
+
+async def get_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"path"})
+    archive = await archives.get_archive(request.app[SERVICE], entry, _path(params))
+    data = archives.encode_archive(archive.data, version_of(request))
+    return web.json_response({"data": data, "stat": archive.stat})
+
+
+async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"path", "data"})
+    if "data" not in params:
+        raise SchemaValidationError("'data' is a required property")
+    data = archives.decode_archive(params["data"], version_of(request))
+    await archives.put_archive(request.app[SERVICE], entry, _path(params), data)
+    return _null(200)
+
+
 def _not_on_kubernetes(action: str, why: str) -> ActionHandler:
     async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
         # Zun checks the state table before anything else; keep that order so clients see the
@@ -214,8 +237,8 @@ ACTIONS: dict[str, Action] = {
     "resize": Action("POST", resize),
     "top": Action("GET", top),
     "stats": Action("GET", _not_on_kubernetes("stats", _LATER.format("stats"))),
-    "get_archive": Action("GET", _not_on_kubernetes("get_archive", _LATER.format("get_archive"))),
-    "put_archive": Action("POST", _not_on_kubernetes("put_archive", _LATER.format("put_archive"))),
+    "get_archive": Action("GET", get_archive),
+    "put_archive": Action("POST", put_archive),
     "add_security_group": Action(
         "POST", _not_on_kubernetes("add_security_group", _LATER.format("security groups")), max_version=APIVersion(1, 14)
     ),

@@ -7,6 +7,7 @@ a string handed to a shell of ours.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,13 @@ from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.names import CONTAINER_NAME
+
+
+STDIN_CHUNK = 256 * 1024
+
+
+class OutputTooLarge(Conflict):
+    pass
 
 
 @dataclass(frozen=True)
@@ -67,15 +75,31 @@ async def run_command(
     stderr: list[bytes] = []
     size = 0
 
+    async def feed() -> None:
+        assert stdin is not None
+        view = memoryview(stdin)
+        for start in range(0, len(view), STDIN_CHUNK):
+            await stream.send_stdin(bytes(view[start : start + STDIN_CHUNK]))
+        await stream.close_stdin()
+
     async def pump() -> None:
+        # stdin is fed while output is read, so a command that writes as it reads cannot block.
+        feeder = asyncio.create_task(feed()) if stdin is not None else None
+        try:
+            await read()
+        finally:
+            if feeder is not None:
+                if not feeder.done():
+                    feeder.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await feeder
+
+    async def read() -> None:
         nonlocal size
-        if stdin is not None:
-            await stream.send_stdin(stdin)
-            await stream.close_stdin()
         async for channel, payload in stream.frames():
             size += len(payload)
             if size > max_output:
-                raise Conflict(f"The command's output exceeded {max_output} bytes.")
+                raise OutputTooLarge(f"The command's output exceeded {max_output} bytes.")
             if channel in (STDOUT, STDERR):
                 out.append(payload)
                 (stdout if channel == STDOUT else stderr).append(payload)

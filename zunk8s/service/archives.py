@@ -1,0 +1,125 @@
+"""get_archive / put_archive: tar through the exec stream.
+
+put_archive feeds the tar to ``tar -x`` on stdin and half-closes stdin (v5 CLOSE frame), so it
+returns as soon as tar finishes; nothing waits for a timeout. Archives are capped at
+``max_archive_bytes`` (413 past it); they are held in memory once, because Zun's API carries
+them base64-encoded inside a JSON document anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import posixpath
+import tarfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge
+from zunk8s.microversions import APIVersion
+from zunk8s.service.commands import OutputTooLarge, run_command
+from zunk8s.service.lifecycle import ContainerService
+from zunk8s.service.registry import Entry
+from zunk8s.service.states import check_state
+
+BASE64_SINCE = APIVersion(1, 25)
+# Go's os.FileMode type bits, which Docker's path stat reports in `mode`.
+GO_MODE_DIR = 1 << 31
+GO_MODE_SYMLINK = 1 << 27
+
+
+@dataclass(frozen=True)
+class Archive:
+    data: bytes
+    stat: dict[str, Any]
+
+
+def _require_running(entry: Entry, action: str) -> None:
+    check_state(action, uuid=entry.uuid, status=entry.status.status)
+    if entry.status.status != "Running" or entry.status.pod is None:
+        raise Conflict(
+            f"Cannot {action} container {entry.uuid} in {entry.status.status} state on Kubernetes: "
+            "a container's files can only be reached while it runs. Start it first."
+        )
+
+
+def tar_argv_for(path: str) -> list[str]:
+    """tar -c of one path, named by its last component as Docker's archive does."""
+    clean = posixpath.normpath(path)
+    if not clean.startswith("/"):
+        raise Invalid(f"The path {path!r} must be absolute.")
+    if clean == "/":
+        return ["tar", "-c", "-f", "-", "-C", "/", "."]
+    return ["tar", "-c", "-f", "-", "-C", posixpath.dirname(clean), posixpath.basename(clean)]
+
+
+def stat_from_tar(data: bytes) -> dict[str, Any]:
+    """Docker's X-Docker-Container-Path-Stat, from the archive's first member."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        member = tar.next()
+    if member is None:
+        return {"name": "", "size": 0, "mode": 0, "mtime": "", "linkTarget": ""}
+    mode = member.mode & 0o7777
+    if member.isdir():
+        mode |= GO_MODE_DIR
+    elif member.issym():
+        mode |= GO_MODE_SYMLINK
+    mtime = datetime.fromtimestamp(member.mtime, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return {
+        "name": posixpath.basename(member.name.rstrip("/")) or "/",
+        "size": member.size,
+        "mode": mode,
+        "mtime": mtime,
+        "linkTarget": member.linkname,
+    }
+
+
+async def get_archive(service: ContainerService, entry: Entry, path: str) -> Archive:
+    _require_running(entry, "get_archive")
+    limit = service.settings.max_archive_bytes
+    try:
+        result = await run_command(
+            service, entry, tar_argv_for(path), timeout=service.settings.archive_timeout, max_output=limit
+        )
+    except OutputTooLarge:
+        raise RequestEntityTooLarge(f"The archive of {path} is larger than the {limit}-byte limit.") from None
+    if result.status.failure is not None:
+        raise Conflict(f"Cannot archive {path}: tar could not be run in the container ({result.status.failure.strip()}).")
+    if result.status.exit_code != 0:
+        raise Invalid(f"Could not get archive of {path}: {result.stderr.decode('utf-8', errors='replace').strip()}")
+    return Archive(data=result.stdout, stat=stat_from_tar(result.stdout))
+
+
+def decode_archive(data: Any, version: APIVersion) -> bytes:
+    if not isinstance(data, str):
+        raise Invalid("'data' must be a string")
+    if version >= BASE64_SINCE:
+        try:
+            return base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise Base64Exception("Invalid Base 64 file data") from None
+    # Before 1.25 the tar travels as a raw string; latin-1 maps each byte to one code point.
+    return data.encode("latin-1", errors="strict")
+
+
+def encode_archive(data: bytes, version: APIVersion) -> str:
+    return base64.b64encode(data).decode() if version >= BASE64_SINCE else data.decode("latin-1")
+
+
+async def put_archive(service: ContainerService, entry: Entry, path: str, data: bytes) -> None:
+    _require_running(entry, "put_archive")
+    limit = service.settings.max_archive_bytes
+    if len(data) > limit:
+        raise RequestEntityTooLarge(f"The archive is {len(data)} bytes; the limit is {limit}.")
+    clean = posixpath.normpath(path)
+    if not clean.startswith("/"):
+        raise Invalid(f"The path {path!r} must be absolute.")
+    result = await run_command(
+        service, entry, ["tar", "-x", "-f", "-", "-C", clean], timeout=service.settings.archive_timeout, stdin=data
+    )
+    if result.status.failure is not None:
+        raise Conflict(f"Cannot extract into {path}: tar could not be run in the container ({result.status.failure.strip()}).")
+    if result.status.exit_code != 0:
+        raise Invalid(f"Could not put archive into {path}: {result.output.decode('utf-8', errors='replace').strip()}")
