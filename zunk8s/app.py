@@ -15,7 +15,13 @@ from zunk8s.handlers import middlewares as mw
 from zunk8s.handlers.keys import SERVICE, SETTINGS
 from zunk8s.handlers.routes import add_routes
 from zunk8s.kube.gateway import KubeGateway
-from zunk8s.metrics import METRICS_KEY, REGISTRY_KEY, Metrics, metrics_handler, metrics_middleware
+from zunk8s.metrics import (
+    METRICS_KEY,
+    REGISTRY_KEY,
+    Metrics,
+    metrics_handler,
+    metrics_middleware,
+)
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.tasks import TaskRunner

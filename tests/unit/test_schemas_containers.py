@@ -2,9 +2,18 @@ from typing import Any
 
 import pytest
 
-from zunk8s.errors import InvalidParamInVersion, InvalidValue, SchemaValidationError, ZunError
+from zunk8s.errors import (
+    InvalidParamInVersion,
+    InvalidValue,
+    SchemaValidationError,
+    ZunError,
+)
 from zunk8s.microversions import APIVersion
-from zunk8s.schemas.containers import normalise_restart_policy, validate_create, validate_update
+from zunk8s.schemas.containers import (
+    normalise_restart_policy,
+    validate_create,
+    validate_update,
+)
 
 V40 = APIVersion(1, 40)
 

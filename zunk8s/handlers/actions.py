@@ -21,9 +21,14 @@ from zunk8s.handlers.keys import SERVICE, caller_of, version_of
 from zunk8s.handlers.params import action_params, query_dict
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
-from zunk8s.schemas.params import parse_bool, parse_non_negative_int, reject_unknown, unset
+from zunk8s.schemas.params import (
+    parse_bool,
+    parse_non_negative_int,
+    reject_unknown,
+    unset,
+)
 from zunk8s.service import archives, commands, sessions
-from zunk8s.service.lifecycle import LogsQuery
+from zunk8s.service.lifecycle import TERMINATING_SIGNALS, LogsQuery, parse_signal
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import VALID_STATES, check_state
 from zunk8s.wsproxy.bridge import ws_base_url
@@ -59,7 +64,12 @@ async def reboot(request: web.Request, entry: Entry, params: dict[str, Any]) -> 
 
 async def kill(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     signal = params.get("signal")
-    await request.app[SERVICE].kill(caller_of(request), entry, signal=None if signal is None else str(signal))
+    name = parse_signal(None if signal is None else str(signal))
+    service = request.app[SERVICE]
+    if name in TERMINATING_SIGNALS:
+        await service.kill(caller_of(request), entry, name=name)
+    else:
+        await commands.send_signal(service, entry, name)
     return _null(202)
 
 

@@ -12,7 +12,13 @@ import re
 import shlex
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zunk8s.errors import InvalidParamInVersion, InvalidValue, SchemaValidationError

@@ -12,13 +12,12 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zunk8s.errors import Conflict, InvalidValue
+from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes
 from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, open_stream
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.names import CONTAINER_NAME
-
 
 STDIN_CHUNK = 256 * 1024
 
@@ -153,3 +152,20 @@ async def top(service: ContainerService, entry: Entry, ps_args: str | None) -> d
             f"{result.output.decode('utf-8', errors='replace').strip()}"
         )
     return parse_ps(result.stdout.decode("utf-8", errors="replace"))
+
+
+async def send_signal(service: ContainerService, entry: Entry, signal_name: str) -> None:
+    """Deliver a signal other than KILL/TERM to the container's main process (PID 1), as
+    `docker kill -s` does, by running the image's own `kill` in the container."""
+    check_state("kill", uuid=entry.uuid, status=entry.status.status)
+    result = await run_command(service, entry, ["kill", f"-{signal_name}", "1"], timeout=service.settings.exec_timeout)
+    if result.status.failure is not None:
+        raise NotImplementedOnKubernetes(
+            f"Cannot deliver SIG{signal_name}: Kubernetes can only end a Pod, and the image has no `kill` "
+            f"program to signal its main process ({result.status.failure.strip()})."
+        )
+    if result.status.exit_code != 0:
+        raise Conflict(
+            f"kill -{signal_name} 1 failed in container {entry.uuid}: "
+            f"{result.output.decode('utf-8', errors='replace').strip()}"
+        )

@@ -30,9 +30,20 @@ from zunk8s.errors import (
 )
 from zunk8s.kube import crd
 from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected
-from zunk8s.kube.gateway import KubeGateway, read_log_archive, resize_pod, save_log_archive
+from zunk8s.kube.gateway import (
+    KubeGateway,
+    read_log_archive,
+    resize_pod,
+    save_log_archive,
+)
 from zunk8s.records import Desired, Record
-from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, ContainerUpdate, normalise_restart_policy
+from zunk8s.schemas.containers import (
+    DEFAULT_CPU,
+    DEFAULT_MEMORY,
+    ContainerCreate,
+    ContainerUpdate,
+    normalise_restart_policy,
+)
 from zunk8s.service.context import Caller
 from zunk8s.service.names_gen import generate_name
 from zunk8s.service.registry import Entry, Registry
@@ -121,7 +132,7 @@ class ContainerService:
 
     async def patch_status(self, entry: Entry, **changes: Any) -> Entry:
         changes.setdefault("updated_at", self._now())
-        obj = await self.gw.patch_record(entry.namespace, entry.uuid, {"status": changes}, status=True)
+        await self.gw.patch_record(entry.namespace, entry.uuid, {"status": changes}, status=True)
         new = self.registry.entry(entry.key)
         return new if new is not None else entry
 
@@ -470,14 +481,8 @@ class ContainerService:
 
         self._spawn(entry, "reboot", work)
 
-    async def kill(self, caller: Caller, entry: Entry, *, signal: str | None) -> None:
-        name = parse_signal(signal)
-        if name not in TERMINATING_SIGNALS:
-            check_state("kill", uuid=entry.uuid, status=entry.status.status)
-            raise NotImplementedOnKubernetes(
-                f"Delivering SIG{name} into a running container is not supported by zunk8s yet: "
-                "Kubernetes can only end a Pod (SIGTERM, then SIGKILL). Use signal KILL or TERM."
-            )
+    async def kill(self, caller: Caller, entry: Entry, *, name: str) -> None:
+        """KILL and TERM end the container; other signals go through commands.send_signal."""
         entry = await self._start_task(entry, "kill", "container_killing", caller)
 
         async def work(e: Entry) -> None:
