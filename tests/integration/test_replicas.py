@@ -4,9 +4,12 @@ per-container lock serialises actions across them."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -42,3 +45,25 @@ async def test_work_is_shared(zun: ZunAPI, second: ZunAPI) -> None:
     r = await second.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project="proj-ha")
     assert r.status == 204
     await zun.wait_gone(c["uuid"], project="proj-ha")
+
+
+async def test_resize_reaches_the_stream_held_by_the_other_replica(zun: ZunAPI, second: ZunAPI) -> None:
+    c = await zun.create(project="proj-ha", run=True, interactive=True, tty=True, command=["sh"])
+    uuid = c["uuid"]
+    await zun.wait_for(uuid, "Running", project="proj-ha")
+    r = await zun.call("GET", f"/v1/containers/{uuid}/attach", project="proj-ha")
+    parts = urlsplit(r.body)
+    async with zun.client.ws_connect(f"{parts.path}?{parts.query}", protocols=("binary",)) as ws:
+        await asyncio.sleep(0.3)
+        # The REST resize lands on replica B; replica A holds the websocket.
+        r2 = await second.call("POST", f"/v1/containers/{uuid}/resize", params={"w": "123", "h": "45"}, project="proj-ha")
+        assert r2.status == 200
+        await asyncio.sleep(0.3)
+        await ws.send_bytes(b"stty size\n")
+        seen, deadline = "", time.monotonic() + 10
+        while "45 123" not in seen and time.monotonic() < deadline:
+            msg = await ws.receive(timeout=10)
+            assert msg.type == aiohttp.WSMsgType.BINARY, msg
+            seen += msg.data.decode()
+        assert "45 123" in seen
+    await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"}, project="proj-ha")
