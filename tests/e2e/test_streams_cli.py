@@ -1,0 +1,185 @@
+"""Streams through the unmodified clients: logs flags, exec exit codes, interactive exec,
+attach and `run --interactive` under a real pseudo-terminal (with a terminal resize), `cp` of a
+50 MB file both ways, and top through the Python API."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cluster
+from tests.e2e.test_openstack_cli import osc, show, wait_status
+from tests.serverproc import Server
+
+pytestmark = pytest.mark.e2e
+
+
+def _env(server: Server) -> dict[str, str]:
+    env = {**os.environ, "OS_AUTH_TYPE": "none", "OS_ENDPOINT": f"{server.url}/v1", "TERM": "xterm"}
+    for key in ("OS_CLOUD", "OS_AUTH_URL", "OS_TOKEN"):
+        env.pop(key, None)
+    return env
+
+
+class Terminal:
+    """A client process on a real pseudo-terminal: type into it, read its screen, resize it."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], *, rows: int = 24, cols: int = 80) -> None:
+        self.master, slave = pty.openpty()
+        self.resize(rows, cols)
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        self.seen = b""
+
+    def resize(self, rows: int, cols: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        if hasattr(self, "proc"):
+            os.killpg(self.proc.pid, signal.SIGWINCH)
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def expect(self, needle: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while needle.encode() not in self.seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{needle!r} not seen; screen so far: {self.seen[-2000:]!r}")
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:
+                    break
+                # Answer cursor-position queries (busybox ash's line editor sends ESC[6n) as a
+                # real terminal would, or the shell waits for the answer.
+                for _ in range(chunk.count(b"\x1b[6n")):
+                    os.write(self.master, b"\x1b[1;1R")
+                self.seen += chunk
+        if needle.encode() not in self.seen:
+            raise AssertionError(f"{needle!r} not seen before the terminal closed: {self.seen[-2000:]!r}")
+        return self.seen.decode(errors="replace")
+
+    def wait(self, timeout: float = 30) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            os.close(self.master)
+
+
+@pytest.fixture(scope="module")
+def box(server: Server, cluster: Cluster) -> str:
+    osc(server, "appcontainer", "run", "--name", "sbox", "--wait", cluster.image, "sh", "-c",
+        "echo one; echo two >&2; echo three; sleep 3600")
+    yield "sbox"
+    osc(server, "appcontainer", "delete", "--stop", "sbox", "--wait", check=False)
+
+
+def test_logs_flags(server: Server, box: str) -> None:
+    deadline = time.monotonic() + 20
+    out = ""
+    while "three" not in out and time.monotonic() < deadline:
+        out = osc(server, "appcontainer", "logs", box).stdout
+        time.sleep(0.3)
+    assert {"one", "two", "three"} <= set(out.split())
+    tail = osc(server, "appcontainer", "logs", "--tail", "1", box).stdout
+    assert tail.strip() in ("one", "two", "three") and len(tail.split()) == 1
+    stamped = osc(server, "appcontainer", "logs", "--timestamps", box).stdout
+    assert stamped.splitlines()[0][:4].isdigit() and "T" in stamped.splitlines()[0].split()[0]
+    since = osc(server, "appcontainer", "logs", "--since", str(int(time.time()) + 5), box).stdout
+    assert since.strip() == ""
+    both = osc(server, "appcontainer", "logs", "--stdout", "--stderr", box).stdout
+    assert "two" in both
+
+
+@pytest.mark.parametrize("code", [0, 1, 42])
+def test_exec_exit_codes(server: Server, box: str, code: int) -> None:
+    proc = osc(server, "appcontainer", "exec", box, "sh", "-c", f"echo exit-{code}; exit {code}", check=False)
+    assert proc.returncode == code, proc.stderr
+    assert f"exit-{code}" in proc.stdout
+
+
+def test_exec_interactive_on_a_pty_with_resize(server: Server, box: str) -> None:
+    term = Terminal(["openstack", "appcontainer", "exec", "--interactive", box, "sh"], _env(server), rows=24, cols=80)
+    term.expect("press Enter")
+    term.expect("/ # ")
+    term.type("stty size; echo v=$((20+22))\r")
+    screen = term.expect("v=42")
+    assert "24 80" in screen
+    term.resize(40, 100)
+    time.sleep(1)
+    term.type("stty size\r")
+    term.expect("40 100")
+    term.type("exit\r")
+    assert term.wait() == 0
+
+
+def test_run_interactive_and_attach(server: Server, cluster: Cluster) -> None:
+    term = Terminal(
+        ["openstack", "appcontainer", "run", "--interactive", "--name", "tty-1", cluster.image, "sh"],
+        _env(server), rows=30, cols=90,
+    )
+    term.expect("press Enter")
+    term.expect("/ # ")
+    term.type("stty size; echo hello-$((1+1))\r")
+    screen = term.expect("hello-2")
+    assert "30 90" in screen
+    term.type("exit\r")
+    term.wait()
+    # After that shell exits the container stops; start it again and attach.
+    wait_status(server, "tty-1", "Stopped")
+    osc(server, "appcontainer", "start", "tty-1")
+    wait_status(server, "tty-1", "Running")
+    term = Terminal(["openstack", "appcontainer", "attach", "tty-1"], _env(server), rows=20, cols=70)
+    term.expect("press Enter")
+    time.sleep(0.5)
+    term.type("\r")
+    term.expect("/ # ")
+    term.type("stty size; echo attached-$((3*3))\r")
+    screen = term.expect("attached-9")
+    assert "20 70" in screen
+    term.resize(33, 111)
+    time.sleep(1)
+    term.type("stty size\r")
+    term.expect("33 111")
+    term.type("exit\r")
+    assert term.wait() == 0
+    osc(server, "appcontainer", "delete", "--stop", "tty-1", "--wait")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_cp_50mb_both_ways(server: Server, box: str, tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(50 * 1024 * 1024))
+    osc(server, "appcontainer", "cp", str(src), f"{box}:/tmp/")
+    inside = osc(server, "appcontainer", "exec", box, "sha256sum", "/tmp/big.bin").stdout.split()[0]
+    assert inside == _sha(src)
+    dest = tmp_path / "back"
+    dest.mkdir()
+    osc(server, "appcontainer", "cp", f"{box}:/tmp/big.bin", str(dest))
+    assert _sha(dest / "big.bin") == _sha(src)
+
+
+def test_top_through_the_python_api(server: Server, box: str) -> None:
+    from zunclient import client
+
+    zun = client.Client("1", endpoint_override=f"{server.url}/v1", auth_token="x")
+    top = zun.containers.top(show(server, box)["uuid"])
+    assert "PID" in top["Titles"]
+    assert any("sleep 3600" in row[-1] for row in top["Processes"])
+    narrow = zun.containers.top(show(server, box)["uuid"], ps_args="-o pid,comm")
+    assert narrow["Titles"] == ["PID", "COMMAND"]
