@@ -7,7 +7,9 @@ Prints, with ratios:
    kubernetes_asyncio and waiting (watch) for Running, on the real node;
 2. median latency of listing N containers (on kwok nodes) through zunk8s vs a direct
    Kubernetes list of the same Pods;
-3. RSS of the zunk8s process holding N containers.
+3. RSS of the zunk8s process holding N containers;
+4. median latency of `execute run=true echo hi` vs `kubectl exec`, and get/put_archive of a
+   50 MB file vs `kubectl cp`.
 Not a test: nothing here asserts; numbers go in the issue notes.
 """
 
@@ -219,18 +221,106 @@ async def bench_list(env: dict[str, str], size: int, samples: int) -> None:
     print(f"zunk8s RSS: {rss_before:.0f} MiB idle, {rss:.0f} MiB holding {size} containers")
 
 
+def kubectl(env: dict[str, str], *args: str, stdin: bytes | None = None) -> bytes:
+    binary = env["PATH"].split(":")[0] + "/kubectl"
+    return subprocess.run(
+        [binary, "--kubeconfig", env["KUBECONFIG"], *args], input=stdin, capture_output=True, check=True
+    ).stdout
+
+
+async def bench_streams(env: dict[str, str], runs: int, size_mb: int) -> None:
+    import base64
+    import io
+    import tarfile
+
+    prefix = f"bx{secrets.token_hex(2)}-"
+    proc = start_zunk8s(env, prefix=prefix, port=9613, extra={})
+    url = "http://127.0.0.1:9613"
+    namespace = f"{prefix}default"
+    http = await KubeHTTP.connect(KubeSettings(kubeconfig=env["KUBECONFIG"]))
+    try:
+        async with aiohttp.ClientSession() as s:
+            _, uuid = await zun_run_to_running(s, url, env["ZUNK8S_TEST_IMAGE"])
+            async with s.get(f"{url}/v1/containers/{uuid}", headers=HEADERS) as r:
+                await r.json()
+            pod = f"zun-{uuid}-1"
+            zun_exec, k_exec = [], []
+            for _ in range(runs):
+                t = time.perf_counter()
+                async with s.post(f"{url}/v1/containers/{uuid}/execute?command=echo%20hi&run=true", headers=HEADERS) as r:
+                    assert (await r.json())["output"] == "hi\n"
+                zun_exec.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                assert kubectl(env, "exec", "-n", namespace, pod, "-c", "main", "--", "echo", "hi") == b"hi\n"
+                k_exec.append(time.perf_counter() - t)
+            zm, km = statistics.median(zun_exec), statistics.median(k_exec)
+            print(f"execute `echo hi`, {runs} runs: zunk8s median {zm*1000:.0f} ms, kubectl exec median {km*1000:.0f} ms, ratio {zm/km:.3f} (goal <= 1)")
+
+            payload = os.urandom(size_mb * 1024 * 1024)
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                info = tarfile.TarInfo("big.bin")
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+            body = json.dumps({"data": base64.b64encode(buf.getvalue()).decode()})
+            local = Path(f"/tmp/{prefix}big.bin")
+            local.write_bytes(payload)
+            zput, zget, zrecv, kput, kget = [], [], [], [], []
+            for _ in range(3):
+                t = time.perf_counter()
+                async with s.post(f"{url}/v1/containers/{uuid}/put_archive?path=/tmp", data=body, headers=HEADERS) as r:
+                    assert r.status == 200, await r.text()
+                zput.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                async with s.get(f"{url}/v1/containers/{uuid}/get_archive?path=/tmp/big.bin", headers=HEADERS) as r:
+                    raw = await r.read()
+                zrecv.append(time.perf_counter() - t)
+                got = json.loads(raw)
+                with tarfile.open(fileobj=io.BytesIO(base64.b64decode(got["data"]))) as tar:
+                    member = tar.extractfile("big.bin")
+                    assert member is not None and member.read() == payload
+                zget.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                kubectl(env, "cp", "-n", namespace, "-c", "main", str(local), f"{pod}:/tmp/k.bin")
+                kput.append(time.perf_counter() - t)
+                back = Path(f"/tmp/{prefix}back.bin")
+                t = time.perf_counter()
+                kubectl(env, "cp", "-n", namespace, "-c", "main", f"{pod}:/tmp/k.bin", str(back))
+                kget.append(time.perf_counter() - t)
+                assert back.read_bytes() == payload
+            local.unlink()
+            rs = statistics.median(zrecv)
+            print(f"get_archive {size_mb} MB: the zunk8s answer (base64 JSON) is fully received after {rs:.2f} s; "
+                  "the rest of the zunk8s time is the client decoding JSON + base64 and untarring")
+            mb = float(size_mb)
+            for name, z, k in (("put", zput, kput), ("get", zget, kget)):
+                zs, ks = statistics.median(z), statistics.median(k)
+                print(
+                    f"{name}_archive {size_mb} MB, 3 runs: zunk8s {zs:.2f} s ({mb/zs:.0f} MB/s), kubectl cp {ks:.2f} s "
+                    f"({mb/ks:.0f} MB/s), zunk8s/kubectl time ratio {zs/ks:.3f} (goal <= 1)"
+                )
+    finally:
+        proc.terminate()
+        proc.wait()
+        await http.request("DELETE", f"/api/v1/namespaces/{namespace}")
+        await http.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--list-size", type=int, default=1000)
     parser.add_argument("--list-samples", type=int, default=30)
-    parser.add_argument("--only", choices=["start", "list"])
+    parser.add_argument("--archive-mb", type=int, default=50)
+    parser.add_argument("--only", choices=["start", "list", "streams"])
     args = parser.parse_args()
     env = cluster_env()
     if args.only in (None, "start"):
         await bench_start(env, args.runs)
     if args.only in (None, "list"):
         await bench_list(env, args.list_size, args.list_samples)
+    if args.only in (None, "streams"):
+        await bench_streams(env, args.runs * 2, args.archive_mb)
 
 
 if __name__ == "__main__":

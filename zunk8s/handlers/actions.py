@@ -176,9 +176,8 @@ def _path(params: dict[str, Any]) -> str:
 
 async def get_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"path"})
-    archive = await archives.get_archive(request.app[SERVICE], entry, _path(params))
-    data = archives.encode_archive(archive.data, version_of(request))
-    return web.json_response({"data": data, "stat": archive.stat})
+    archive = await archives.get_archive(request.app[SERVICE], entry, _path(params), version=version_of(request))
+    return web.Response(body=archives.archive_body(archive), content_type="application/json")
 
 
 async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:

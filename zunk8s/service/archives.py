@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import posixpath
 import tarfile
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge
 from zunk8s.microversions import APIVersion
-from zunk8s.service.commands import OutputTooLarge, run_command
+from zunk8s.service.commands import OutputTooLarge, chunks_of, run_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
@@ -32,8 +33,54 @@ GO_MODE_SYMLINK = 1 << 27
 
 @dataclass(frozen=True)
 class Archive:
-    data: bytes
+    """An archive as the API sends it: already encoded (base64 from 1.25) and its stat."""
+
+    encoded: bytes
     stat: dict[str, Any]
+
+
+class _Encoder:
+    """Encodes the tar stream as it arrives (base64 in 3-byte-aligned pieces), keeping the
+    head for the stat, so the archive is held once, encoded, and never re-copied whole."""
+
+    HEAD = 64 * 1024
+    BATCH = 3 * 1024 * 1024
+
+    def __init__(self, *, b64: bool, limit: int) -> None:
+        self.b64 = b64
+        self.limit = limit
+        self.size = 0
+        self.head = b""
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._parts: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise OutputTooLarge(f"more than {self.limit} bytes")
+        if len(self.head) < self.HEAD:
+            self.head += data[: self.HEAD - len(self.head)]
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self.b64 and self._pending_size >= self.BATCH:
+            self._encode(final=False)
+
+    def _encode(self, *, final: bool) -> None:
+        # Encode in large batches: thousands of small b64encode calls cost more than the data.
+        data = b"".join(self._pending)
+        cut = len(data) if final else len(data) - len(data) % 3
+        self._parts.append(base64.b64encode(data[:cut]))
+        rest = data[cut:]
+        self._pending = [rest] if rest else []
+        self._pending_size = len(rest)
+
+    def finish(self) -> bytes:
+        if self.b64:
+            self._encode(final=True)
+            return b"".join(self._parts)
+        # Before 1.25 the tar travels as a raw string; latin-1 maps each byte to one code point.
+        return json.dumps(b"".join(self._pending).decode("latin-1"))[1:-1].encode()
 
 
 def _require_running(entry: Entry, action: str) -> None:
@@ -55,9 +102,10 @@ def tar_argv_for(path: str) -> list[str]:
     return ["tar", "-c", "-f", "-", "-C", posixpath.dirname(clean), posixpath.basename(clean)]
 
 
-def stat_from_tar(data: bytes) -> dict[str, Any]:
-    """Docker's X-Docker-Container-Path-Stat, from the archive's first member."""
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+def stat_from_tar(head: bytes) -> dict[str, Any]:
+    """Docker's X-Docker-Container-Path-Stat, from the archive's first member's header
+    (``head`` is the start of the archive; the stream reader reads headers only)."""
+    with tarfile.open(fileobj=io.BytesIO(head), mode="r|") as tar:
         member = tar.next()
     if member is None:
         return {"name": "", "size": 0, "mode": 0, "mtime": "", "linkTarget": ""}
@@ -76,12 +124,17 @@ def stat_from_tar(data: bytes) -> dict[str, Any]:
     }
 
 
-async def get_archive(service: ContainerService, entry: Entry, path: str) -> Archive:
+async def get_archive(service: ContainerService, entry: Entry, path: str, *, version: APIVersion) -> Archive:
     _require_running(entry, "get_archive")
     limit = service.settings.max_archive_bytes
+    encoder = _Encoder(b64=version >= BASE64_SINCE, limit=limit)
     try:
         result = await run_command(
-            service, entry, tar_argv_for(path), timeout=service.settings.archive_timeout, max_output=limit
+            service,
+            entry,
+            tar_argv_for(path),
+            timeout=service.settings.archive_timeout,
+            stdout_sink=encoder.feed,
         )
     except OutputTooLarge:
         raise RequestEntityTooLarge(f"The archive of {path} is larger than the {limit}-byte limit.") from None
@@ -89,7 +142,13 @@ async def get_archive(service: ContainerService, entry: Entry, path: str) -> Arc
         raise Conflict(f"Cannot archive {path}: tar could not be run in the container ({result.status.failure.strip()}).")
     if result.status.exit_code != 0:
         raise Invalid(f"Could not get archive of {path}: {result.stderr.decode('utf-8', errors='replace').strip()}")
-    return Archive(data=result.stdout, stat=stat_from_tar(result.stdout))
+    return Archive(encoded=encoder.finish(), stat=stat_from_tar(encoder.head))
+
+
+def archive_body(archive: Archive) -> bytes:
+    """The JSON answer, assembled around the already-encoded data (base64 needs no escaping)."""
+    stat = json.dumps(archive.stat).encode()
+    return b'{"data": "' + archive.encoded + b'", "stat": ' + stat + b"}"
 
 
 def decode_archive(data: Any, version: APIVersion) -> bytes:
@@ -97,11 +156,14 @@ def decode_archive(data: Any, version: APIVersion) -> bytes:
         raise Invalid("'data' must be a string")
     if version >= BASE64_SINCE:
         try:
-            return base64.b64decode(data, validate=True)
+            return binascii.a2b_base64(data, strict_mode=True)
         except (binascii.Error, ValueError):
             raise Base64Exception("Invalid Base 64 file data") from None
     # Before 1.25 the tar travels as a raw string; latin-1 maps each byte to one code point.
-    return data.encode("latin-1", errors="strict")
+    try:
+        return data.encode("latin-1")
+    except UnicodeEncodeError:
+        raise Invalid("The archive string holds characters beyond one byte each.") from None
 
 
 def encode_archive(data: bytes, version: APIVersion) -> str:
@@ -117,7 +179,11 @@ async def put_archive(service: ContainerService, entry: Entry, path: str, data: 
     if not clean.startswith("/"):
         raise Invalid(f"The path {path!r} must be absolute.")
     result = await run_command(
-        service, entry, ["tar", "-x", "-f", "-", "-C", clean], timeout=service.settings.archive_timeout, stdin=data
+        service,
+        entry,
+        ["tar", "-x", "-f", "-", "-C", clean],
+        timeout=service.settings.archive_timeout,
+        stdin=chunks_of(data),
     )
     if result.status.failure is not None:
         raise Conflict(f"Cannot extract into {path}: tar could not be run in the container ({result.status.failure.strip()}).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes
@@ -19,7 +19,13 @@ from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.names import CONTAINER_NAME
 
-STDIN_CHUNK = 256 * 1024
+STDIN_CHUNK = 1024 * 1024
+
+
+def chunks_of(data: bytes, size: int = STDIN_CHUNK) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(view), size):
+        yield bytes(view[start : start + size])
 
 
 class OutputTooLarge(Conflict):
@@ -57,9 +63,12 @@ async def run_command(
     argv: Sequence[str],
     *,
     timeout: float,
-    stdin: bytes | None = None,
+    stdin: Iterable[bytes] | None = None,
+    stdout_sink: Callable[[bytes], None] | None = None,
     max_output: int = 64 * 1024 * 1024,
 ) -> CommandResult:
+    """Run ``argv`` in the container. ``stdin`` chunks are sent (then stdin is half-closed)
+    while output is read; stdout goes to ``stdout_sink`` when given, else into the result."""
     stream = await open_stream(
         service.gw.http,
         kind="exec",
@@ -76,9 +85,8 @@ async def run_command(
 
     async def feed() -> None:
         assert stdin is not None
-        view = memoryview(stdin)
-        for start in range(0, len(view), STDIN_CHUNK):
-            await stream.send_stdin(bytes(view[start : start + STDIN_CHUNK]))
+        for chunk in stdin:
+            await stream.send_stdin(chunk)
         await stream.close_stdin()
 
     async def pump() -> None:
@@ -99,7 +107,9 @@ async def run_command(
             size += len(payload)
             if size > max_output:
                 raise OutputTooLarge(f"The command's output exceeded {max_output} bytes.")
-            if channel in (STDOUT, STDERR):
+            if channel == STDOUT and stdout_sink is not None:
+                stdout_sink(payload)
+            elif channel in (STDOUT, STDERR):
                 out.append(payload)
                 (stdout if channel == STDOUT else stderr).append(payload)
 
