@@ -133,17 +133,32 @@ class RestartPolicy(BaseModel):
         return str(int(_number_in_range(v, lo=0, hi=2**31, integer=True)))
 
 
-class ContainerCreate(BaseModel):
-    """A validated create body. Values are normalised the way Zun stores them."""
+class _Resources(BaseModel):
+    """cpu and memory, validated the same way on create and on update."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpu: float | None = None
+    memory: str | None = None
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu(cls, v: Any) -> float | None:
+        return cpu_value(v)
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory(cls, v: Any) -> str | None:
+        return memory_value(v)
+
+
+class ContainerCreate(_Resources):
+    """A validated create body. Values are normalised the way Zun stores them."""
 
     image: str
     name: str | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
-    cpu: float | None = None
-    memory: str | None = None
     disk: int | None = None
     cpu_policy: str | None = None
     workdir: str | None = None
@@ -205,16 +220,6 @@ class ContainerCreate(BaseModel):
         if not isinstance(v, list):
             raise _err("type", f"{v!r} is not of type 'array', 'null'")
         return [str(x) for x in v]
-
-    @field_validator("cpu", mode="before")
-    @classmethod
-    def _cpu(cls, v: Any) -> float | None:
-        return cpu_value(v)
-
-    @field_validator("memory", mode="before")
-    @classmethod
-    def _memory(cls, v: Any) -> str | None:
-        return memory_value(v)
 
     @field_validator("disk", mode="before")
     @classmethod
@@ -327,25 +332,11 @@ class ContainerCreate(BaseModel):
         return [dict(i) for i in v]
 
 
-class ContainerUpdate(BaseModel):
+class ContainerUpdate(_Resources):
     """PATCH body (schema container_update): cpu, memory, name, auto_heal."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cpu: float | None = None
-    memory: str | None = None
     name: str | None = None
     auto_heal: bool | None = None
-
-    @field_validator("cpu", mode="before")
-    @classmethod
-    def _cpu(cls, v: Any) -> float | None:
-        return cpu_value(v)
-
-    @field_validator("memory", mode="before")
-    @classmethod
-    def _memory(cls, v: Any) -> str | None:
-        return memory_value(v)
 
     @field_validator("name", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes
+from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes, ZunError
 from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, open_stream
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
@@ -147,20 +147,33 @@ def parse_ps(text: str) -> dict[str, list[str] | list[list[str]]]:
     return {"Titles": titles, "Processes": rows}
 
 
-async def top(service: ContainerService, entry: Entry, ps_args: str | None) -> dict[str, list[str] | list[list[str]]]:
-    check_state("top", uuid=entry.uuid, status=entry.status.status)
-    argv = ["ps", *(split_command(ps_args) if ps_args else ["-ef"])]
+async def _run_tool(
+    service: ContainerService, entry: Entry, argv: list[str], *, cannot_run: Callable[[str], ZunError], failed: str
+) -> CommandResult:
+    """Run a program of the image's (ps, kill) and turn its failures into clear errors."""
     result = await run_command(service, entry, argv, timeout=service.settings.exec_timeout)
     if result.status.failure is not None:
-        raise Conflict(
-            f"Cannot list the processes of container {entry.uuid}: running `ps` in it failed "
-            f"({result.status.failure.strip()}). The image needs a `ps` program for top."
-        )
+        raise cannot_run(result.status.failure.strip())
     if result.status.exit_code != 0:
-        raise InvalidValue(
-            f"ps {ps_args or '-ef'} failed with exit code {result.status.exit_code}: "
-            f"{result.output.decode('utf-8', errors='replace').strip()}"
+        raise Conflict(
+            f"{failed} (exit code {result.status.exit_code}): {result.output.decode('utf-8', errors='replace').strip()}"
         )
+    return result
+
+
+async def top(service: ContainerService, entry: Entry, ps_args: str | None) -> dict[str, list[str] | list[list[str]]]:
+    check_state("top", uuid=entry.uuid, status=entry.status.status)
+    args = split_command(ps_args) if ps_args else ["-ef"]
+    result = await _run_tool(
+        service,
+        entry,
+        ["ps", *args],
+        cannot_run=lambda why: Conflict(
+            f"Cannot list the processes of container {entry.uuid}: running `ps` in it failed ({why}). "
+            "The image needs a `ps` program for top."
+        ),
+        failed=f"ps {shlex.join(args)} failed",
+    )
     return parse_ps(result.stdout.decode("utf-8", errors="replace"))
 
 
@@ -168,14 +181,13 @@ async def send_signal(service: ContainerService, entry: Entry, signal_name: str)
     """Deliver a signal other than KILL/TERM to the container's main process (PID 1), as
     `docker kill -s` does, by running the image's own `kill` in the container."""
     check_state("kill", uuid=entry.uuid, status=entry.status.status)
-    result = await run_command(service, entry, ["kill", f"-{signal_name}", "1"], timeout=service.settings.exec_timeout)
-    if result.status.failure is not None:
-        raise NotImplementedOnKubernetes(
+    await _run_tool(
+        service,
+        entry,
+        ["kill", f"-{signal_name}", "1"],
+        cannot_run=lambda why: NotImplementedOnKubernetes(
             f"Cannot deliver SIG{signal_name}: Kubernetes can only end a Pod, and the image has no `kill` "
-            f"program to signal its main process ({result.status.failure.strip()})."
-        )
-    if result.status.exit_code != 0:
-        raise Conflict(
-            f"kill -{signal_name} 1 failed in container {entry.uuid}: "
-            f"{result.output.decode('utf-8', errors='replace').strip()}"
-        )
+            f"program to signal its main process ({why})."
+        ),
+        failed=f"kill -{signal_name} 1 failed in container {entry.uuid}",
+    )
