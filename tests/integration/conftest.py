@@ -28,6 +28,7 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
             **kube,
         ),
         ws_token_ttl=5,
+        max_archive_bytes=8 * 1024 * 1024,
     )
 
 

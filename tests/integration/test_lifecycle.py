@@ -123,7 +123,7 @@ async def test_auto_remove(zun: ZunAPI) -> None:
     await zun.wait_gone(c["uuid"], timeout=60)
 
 
-async def test_update_and_rename(zun: ZunAPI) -> None:
+async def test_update_and_rename(zun: ZunAPI, cluster: Cluster) -> None:
     c = await zun.create(run=True, name="upd-1")
     await zun.wait_for(c["uuid"], "Running")
     r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json={"memory": "256", "cpu": 0.5, "name": "upd-2"})
@@ -131,6 +131,10 @@ async def test_update_and_rename(zun: ZunAPI) -> None:
     assert r.body["memory"] == "256" and r.body["cpu"] == 0.5 and r.body["name"] == "upd-2"
     running = await zun.wait_for(c["uuid"], "Running")
     assert running["memory"] == "256"
+    # Resized in place: still the first Pod, now with the new limits.
+    pods = kubectl(cluster, "get", "pods", "-A", "-l", f"zunk8s.openstack.org/uuid={c['uuid']}", "-o",
+                   "jsonpath={range .items[*]}{.metadata.name} {.spec.containers[0].resources.limits.memory}{'\\n'}{end}")
+    assert pods.split() == [f"zun-{c['uuid']}-1", "256Mi"]
     r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json={"image": "other"})
     assert r.status == 400
     r = await zun.call("POST", f"/v1/containers/{c['uuid']}/rename", params={"name": "upd-3"}, version="1.13")
@@ -196,3 +200,14 @@ async def test_concurrent_actions_conflict(zun: ZunAPI) -> None:
     assert sorted(r.status for r in results) == [202, 409]
     await zun.wait_for(c["uuid"], "Stopped", timeout=30)
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_pod_deleted_behind_our_back(zun: ZunAPI, cluster: Cluster) -> None:
+    c = await zun.create(run=True)
+    await zun.wait_for(c["uuid"], "Running")
+    kubectl(cluster, "delete", "pods", "-A", "-l", f"zunk8s.openstack.org/uuid={c['uuid']}", "--grace-period=0", "--force")
+    err = await zun.wait_for(c["uuid"], "Error", timeout=30)
+    assert "deleted outside zunk8s" in err["status_reason"]
+    await zun.action(c["uuid"], "start")
+    await zun.wait_for(c["uuid"], "Running")
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})

@@ -249,3 +249,19 @@ async def test_logs_of_a_fast_writer(zun: ZunAPI) -> None:
     r_since = await zun.action(c["uuid"], "logs", project=P, expect=200, since=str(int(time.time()) - 1))
     assert 0 < len(r_since.body) < len(r_all.body)
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project=P)
+
+
+async def test_archive_size_cap(zun: ZunAPI, box: str) -> None:
+    # The test app caps archives at 8 MiB.
+    r = await zun.call(
+        "POST", f"/v1/containers/{box}/execute", params={"command": "dd if=/dev/zero of=/tmp/nine bs=1048576 count=9"}, project=P
+    )
+    assert r.status == 200 and r.body["exit_code"] == 0, r.body
+    r = await zun.call("GET", f"/v1/containers/{box}/get_archive", params={"path": "/tmp/nine"}, project=P)
+    assert r.status == 413 and r.body["errors"][0]["code"] == "container.request-entity-too-large"
+    big = _tar_of("nine", b"\0" * (9 * 1024 * 1024))
+    r = await zun.call(
+        "POST", f"/v1/containers/{box}/put_archive", params={"path": "/tmp"},
+        json={"data": base64.b64encode(big).decode()}, project=P,
+    )
+    assert r.status == 413
