@@ -6,7 +6,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,9 @@ from tests.serverproc import Server
 
 pytestmark = pytest.mark.e2e
 
-if shutil.which("openstack") is None:  # pragma: no cover - CI installs it
+# The CLI pip installed next to this interpreter (a pyenv shim may not exist yet on a new machine).
+OPENSTACK = shutil.which("openstack", path=str(Path(sys.executable).parent)) or shutil.which("openstack")
+if OPENSTACK is None:  # pragma: no cover - deploy/install-python-deps installs it
     pytest.fail("the openstack CLI (python-openstackclient + python-zunclient) is not installed", pytrace=False)
 
 
@@ -24,7 +28,7 @@ def osc(server: Server, *args: str, check: bool = True) -> subprocess.CompletedP
     env = {**os.environ, "OS_AUTH_TYPE": "none", "OS_ENDPOINT": f"{server.url}/v1"}
     for key in ("OS_CLOUD", "OS_AUTH_URL", "OS_TOKEN"):
         env.pop(key, None)
-    proc = subprocess.run(["openstack", *args], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([str(OPENSTACK), *args], env=env, capture_output=True, text=True, timeout=120)
     if check:
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
     return proc

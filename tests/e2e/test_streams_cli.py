@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cluster
-from tests.e2e.test_openstack_cli import osc, show, wait_status
+from tests.e2e.test_openstack_cli import OPENSTACK, osc, show, wait_status
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +111,7 @@ def test_exec_exit_codes(server: Server, box: str, code: int) -> None:
 
 
 def test_exec_interactive_on_a_pty_with_resize(server: Server, box: str) -> None:
-    term = Terminal(["openstack", "appcontainer", "exec", "--interactive", box, "sh"], _env(server), rows=24, cols=80)
+    term = Terminal([str(OPENSTACK), "appcontainer", "exec", "--interactive", box, "sh"], _env(server), rows=24, cols=80)
     term.expect("press Enter")
     term.expect("/ # ")
     term.type("stty size; echo v=$((20+22))\r")
@@ -127,7 +127,7 @@ def test_exec_interactive_on_a_pty_with_resize(server: Server, box: str) -> None
 
 def test_run_interactive_and_attach(server: Server, cluster: Cluster) -> None:
     term = Terminal(
-        ["openstack", "appcontainer", "run", "--interactive", "--name", "tty-1", cluster.image, "sh"],
+        [str(OPENSTACK), "appcontainer", "run", "--interactive", "--name", "tty-1", cluster.image, "sh"],
         _env(server), rows=30, cols=90,
     )
     term.expect("press Enter")
@@ -141,7 +141,7 @@ def test_run_interactive_and_attach(server: Server, cluster: Cluster) -> None:
     wait_status(server, "tty-1", "Stopped")
     osc(server, "appcontainer", "start", "tty-1")
     wait_status(server, "tty-1", "Running")
-    term = Terminal(["openstack", "appcontainer", "attach", "tty-1"], _env(server), rows=20, cols=70)
+    term = Terminal([str(OPENSTACK), "appcontainer", "attach", "tty-1"], _env(server), rows=20, cols=70)
     term.expect("press Enter")
     time.sleep(0.5)
     term.type("\r")
