@@ -85,6 +85,9 @@ class KubeGateway:
             pass
         self._namespaces.add(name)
 
+    def forget_namespace(self, name: str) -> None:
+        self._namespaces.discard(name)
+
     # --- records ------------------------------------------------------------------------
 
     async def create_record(self, namespace: str, name: str, *, spec: Obj, labels: dict[str, str]) -> Obj:

@@ -303,7 +303,14 @@ class ContainerService:
         labels = L.owner_labels(uuid=uuid, project_hash=phash)
         if L.is_valid_label_value(record.name):
             labels[L.NAME] = record.name
-        obj = await self.gw.create_record(namespace, uuid, spec=record.model_dump(mode="json"), labels=labels)
+        spec_body = record.model_dump(mode="json")
+        try:
+            obj = await self.gw.create_record(namespace, uuid, spec=spec_body, labels=labels)
+        except KubeNotFound:
+            # The namespace was deleted behind our back since we last made it: make it again.
+            self.gw.forget_namespace(namespace)
+            await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
+            obj = await self.gw.create_record(namespace, uuid, spec=spec_body, labels=labels)
         entry = self.registry.entry((namespace, uuid))
         assert entry is not None, obj
         self._spawn(entry, "create", lambda e: self._finish_create(e, run))
@@ -592,8 +599,14 @@ class ContainerService:
     async def recover(self, entry: Entry) -> None:
         """Finish or undo what a dead replica left half done (Zun's init_containers rule)."""
         async with self._lock(entry.uuid):
-            current = self.registry.entry(entry.key)
-            if current is None:
+            try:
+                current = await self._fresh(entry)
+            except ContainerNotFound:
+                return
+            # Another replica may have recovered it while we waited for the lock.
+            if current.has_status and (
+                current.status.task_state is None or current.status.updated_at != entry.status.updated_at
+            ):
                 return
             try:
                 await self._recover_locked(current)
