@@ -4,8 +4,9 @@ import pytest
 
 from zunk8s.errors import ContainerNotFound, InvalidStateException, InvalidValue
 from zunk8s.records import Record, RecordStatus
-from zunk8s.service.lifecycle import LogsQuery, _filter_archived, parse_signal
+from zunk8s.schemas.params import parse_signal
 from zunk8s.service.listing import page, parse_list_query
+from zunk8s.service.logs import LogsQuery, filter_archived
 from zunk8s.service.registry import Entry, is_uuid_like
 from zunk8s.service.states import VALID_STATES, check_state
 
@@ -88,8 +89,8 @@ def test_archived_logs_filtering() -> None:
         b"2026-11-27T11:59:30.5Z third\n"
     )
     now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
-    assert _filter_archived(data, LogsQuery(tail=None, since_seconds=None, timestamps=False), now=now) == b"first\nsecond\nthird\n"
-    assert _filter_archived(data, LogsQuery(tail=1, since_seconds=None, timestamps=False), now=now) == b"third\n"
-    assert _filter_archived(data, LogsQuery(tail=None, since_seconds=120, timestamps=False), now=now) == b"second\nthird\n"
-    assert _filter_archived(data, LogsQuery(tail=0, since_seconds=None, timestamps=True), now=now) == b""
-    assert _filter_archived(data, LogsQuery(tail=1, since_seconds=None, timestamps=True), now=now).startswith(b"2026-11-27T11:59:30.5Z")
+    assert filter_archived(data, LogsQuery(tail=None, since_seconds=None, timestamps=False), now=now) == b"first\nsecond\nthird\n"
+    assert filter_archived(data, LogsQuery(tail=1, since_seconds=None, timestamps=False), now=now) == b"third\n"
+    assert filter_archived(data, LogsQuery(tail=None, since_seconds=120, timestamps=False), now=now) == b"second\nthird\n"
+    assert filter_archived(data, LogsQuery(tail=0, since_seconds=None, timestamps=True), now=now) == b""
+    assert filter_archived(data, LogsQuery(tail=1, since_seconds=None, timestamps=True), now=now).startswith(b"2026-11-27T11:59:30.5Z")

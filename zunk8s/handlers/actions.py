@@ -22,13 +22,15 @@ from zunk8s.handlers.params import action_params, query_dict
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
 from zunk8s.schemas.params import (
+    TERMINATING_SIGNALS,
     parse_bool,
     parse_non_negative_int,
+    parse_signal,
     reject_unknown,
     unset,
 )
 from zunk8s.service import archives, commands, sessions
-from zunk8s.service.lifecycle import TERMINATING_SIGNALS, LogsQuery, parse_signal
+from zunk8s.service.logs import LogsQuery, read_logs
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import VALID_STATES, check_state
 from zunk8s.wsproxy.bridge import ws_base_url
@@ -94,9 +96,8 @@ async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> we
         # Zun's driver treats any non-integer tail as "all".
         tail = int(str(tail_raw)) if str(tail_raw).isdigit() else None
     since_seconds = _since_seconds(params.get("since"), now=time.time())
-    data = await request.app[SERVICE].logs(
-        entry, LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps)
-    )
+    query = LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps)
+    data = await read_logs(request.app[SERVICE].gw, entry, query)
     return web.json_response(data.decode("utf-8", errors="replace"))
 
 

@@ -7,6 +7,7 @@ reproduced from ``zun/api/validation/parameter_types.py``.
 
 from __future__ import annotations
 
+import signal as pysignal
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,3 +78,19 @@ def reject_unknown_list_params(params: Mapping[str, Any], allowed: set[str]) -> 
     extra = sorted(k for k in params if k not in allowed)
     if extra:
         raise InvalidValue(f"Unknown parameters: {', '.join(extra)}")
+
+
+# Signals that end a container; other signals are delivered into it.
+TERMINATING_SIGNALS = ("KILL", "TERM")
+
+
+def parse_signal(value: str | None) -> str:
+    """Zun accepts SIGKILL, KILL, sigkill, kill and 9 (Python's signal.Signals on Linux);
+    unset means KILL, Docker's default. Returns the name without SIG."""
+    if unset(value):
+        return "KILL"
+    for sig in pysignal.Signals:
+        short = sig.name[3:] if sig.name.startswith("SIG") else sig.name
+        if value in {sig.name, short, sig.name.lower(), short.lower(), str(int(sig))}:
+            return short
+    raise InvalidValue(f"Invalid input for query parameters 'signal'. Value: '{value}'. Not a valid signal.")

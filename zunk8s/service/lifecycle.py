@@ -14,38 +14,19 @@ from __future__ import annotations
 import asyncio
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import structlog
 
-from zunk8s.errors import (
-    Conflict,
-    ContainerNotFound,
-    InvalidValue,
-    NotImplementedOnKubernetes,
-    PolicyNotAuthorized,
-    ZunError,
-)
+from zunk8s.errors import Conflict, ContainerNotFound, PolicyNotAuthorized, ZunError
 from zunk8s.kube import crd
 from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected
-from zunk8s.kube.gateway import (
-    KubeGateway,
-    read_log_archive,
-    resize_pod,
-    save_log_archive,
-)
-from zunk8s.records import Desired, Record
-from zunk8s.schemas.containers import (
-    DEFAULT_CPU,
-    DEFAULT_MEMORY,
-    ContainerCreate,
-    ContainerUpdate,
-    normalise_restart_policy,
-)
+from zunk8s.kube.gateway import KubeGateway, resize_pod
+from zunk8s.records import Desired
+from zunk8s.schemas.containers import ContainerCreate, ContainerUpdate
+from zunk8s.service import creating
 from zunk8s.service.context import Caller
-from zunk8s.service.names_gen import generate_name
+from zunk8s.service.logs import archive_logs
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.service.states import check_state
 from zunk8s.service.tasks import TaskRunner
@@ -60,34 +41,6 @@ from zunk8s.translate.status import now_utc, observe_pod, zun_timestamp
 log = structlog.get_logger(__name__)
 
 LOCK_WAIT = 5.0
-LOG_ARCHIVE_LIMIT = 4 * 1024 * 1024
-# Signals that end the container; other signals need delivery into the container.
-TERMINATING_SIGNALS = {"KILL": 9, "TERM": 15}
-
-
-def log_archive_name(uuid: str) -> str:
-    return f"zun-logs-{uuid}"
-
-
-def parse_signal(value: str | None) -> str:
-    """Zun accepts SIGKILL, KILL, sigkill, kill and 9 (Python's signal.Signals on Linux)."""
-    import signal as pysignal
-
-    if value is None or value in ("", "None"):
-        return "KILL"
-    for sig in pysignal.Signals:
-        names = {sig.name, sig.name[3:]} if sig.name.startswith("SIG") else {sig.name}
-        names |= {n.lower() for n in names}
-        if value in names or value == str(int(sig)):
-            return sig.name[3:] if sig.name.startswith("SIG") else sig.name
-    raise InvalidValue(f"Invalid input for query parameters 'signal'. Value: '{value}'. Not a valid signal.")
-
-
-@dataclass(frozen=True)
-class LogsQuery:
-    tail: int | None
-    since_seconds: int | None
-    timestamps: bool
 
 
 class ContainerService:
@@ -119,16 +72,6 @@ class ContainerService:
 
     def namespace(self, project_id: str) -> str:
         return namespace_for(project_id, self.settings.kube.namespace_prefix)
-
-    def _owner_ref(self, entry: Entry) -> dict[str, Any]:
-        return {
-            "apiVersion": crd.API_VERSION,
-            "kind": crd.KIND,
-            "name": entry.uuid,
-            "uid": entry.uid,
-            "controller": True,
-            "blockOwnerDeletion": False,
-        }
 
     async def patch_status(self, entry: Entry, **changes: Any) -> Entry:
         changes.setdefault("updated_at", self._now())
@@ -264,39 +207,10 @@ class ContainerService:
     # --- create -------------------------------------------------------------------------
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
-        self._check_create_policy(caller, spec)
-        self._check_supported(spec)
+        creating.check_create_policy(caller, spec)
+        creating.check_supported(spec)
         uuid = str(uuidlib.uuid4())
-        record = Record(
-            uuid=uuid,
-            name=spec.name or generate_name(),
-            project_id=caller.project_id,
-            user_id=caller.user_id,
-            image=spec.image,
-            command=spec.command,
-            entrypoint=spec.entrypoint,
-            cpu=spec.cpu if spec.cpu is not None else DEFAULT_CPU,
-            memory=spec.memory if spec.memory is not None else DEFAULT_MEMORY,
-            disk=spec.disk or 0,
-            cpu_policy=spec.cpu_policy or "shared",
-            workdir=spec.workdir,
-            environment=spec.environment,
-            labels=spec.labels,
-            restart_policy=normalise_restart_policy(spec.restart_policy),
-            interactive=bool(spec.interactive),
-            tty=bool(spec.tty),
-            image_driver=spec.image_driver or "docker",
-            image_pull_policy=spec.image_pull_policy,
-            security_groups=None,
-            auto_remove=bool(spec.auto_remove),
-            auto_heal=bool(spec.auto_heal),
-            runtime=spec.runtime,
-            hostname=spec.hostname,
-            privileged=bool(spec.privileged),
-            healthcheck=_healthcheck_view(spec.healthcheck),
-            availability_zone=spec.availability_zone,
-            created_at=self._now(),
-        )
+        record = creating.build_record(caller, spec, uuid=uuid, now=self._now())
         namespace = self.namespace(caller.project_id)
         phash = project_hash(caller.project_id)
         await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
@@ -315,40 +229,6 @@ class ContainerService:
         assert entry is not None, obj
         self._spawn(entry, "create", lambda e: self._finish_create(e, run))
         return entry
-
-    def _check_create_policy(self, caller: Caller, spec: ContainerCreate) -> None:
-        if spec.privileged:
-            raise PolicyNotAuthorized("container:create:privileged")
-        if spec.runtime is not None and not caller.is_admin:
-            raise PolicyNotAuthorized("container:create:runtime")
-        if spec.image_pull_policy is not None and not caller.is_admin:
-            raise PolicyNotAuthorized("container:create:image_pull_policy")
-        if spec.host is not None and not caller.is_admin:
-            raise PolicyNotAuthorized("container:create:requested_destination")
-
-    @staticmethod
-    def _check_supported(spec: ContainerCreate) -> None:
-        """Fields zunk8s cannot honour yet get a clear 501, never a silent success."""
-        unsupported = {
-            "security_groups": bool(spec.security_groups),
-            "exposed_ports": bool(spec.exposed_ports),
-            "nets": bool(spec.nets),
-            "mounts": bool(spec.mounts),
-            "hints": bool(spec.hints),
-            "registry": spec.registry is not None,
-            "host": spec.host is not None,
-        }
-        names = [k for k, v in unsupported.items() if v]
-        if names:
-            raise NotImplementedOnKubernetes(
-                f"zunk8s does not support {', '.join(names)} on Kubernetes yet; "
-                "create the container without them."
-            )
-        if spec.cpu_policy == "dedicated":
-            raise NotImplementedOnKubernetes(
-                "cpu_policy 'dedicated' needs the kubelet's static CPU manager, which zunk8s "
-                "cannot detect or guarantee; use 'shared'."
-            )
 
     async def _finish_create(self, entry: Entry, run: bool) -> None:
         if run:
@@ -411,7 +291,7 @@ class ContainerService:
             return
         pod = self.gw.cached_pod(entry.namespace, entry.status.pod)
         if pod is not None:
-            await self._archive_logs(entry, entry.status.pod)
+            await archive_logs(self.gw, entry, entry.status.pod)
             await self.gw.delete_pod(entry.namespace, entry.status.pod, grace_seconds=0)
 
     async def stop(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
@@ -442,7 +322,7 @@ class ContainerService:
         return await self.patch_status(current, status="Stopped")
 
     async def _kill_pod(self, entry: Entry, name: str, *, reason: str | None) -> None:
-        await self._archive_logs(entry, name)
+        await archive_logs(self.gw, entry, name)
         await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
         current = self.registry.entry(entry.key) or entry
         await self.patch_status(
@@ -453,28 +333,6 @@ class ContainerService:
             finished_at=now_utc().isoformat().replace("+00:00", "Z"),
         )
         await self.wait_pod(entry.namespace, name, lambda p: p is None, timeout=30)
-
-    async def _archive_logs(self, entry: Entry, pod: str) -> None:
-        try:
-            data = await self.gw.read_logs(
-                entry.namespace,
-                pod,
-                container=CONTAINER_NAME,
-                tail=None,
-                since_seconds=None,
-                timestamps=True,
-                limit_bytes=LOG_ARCHIVE_LIMIT,
-            )
-        except ZunError:
-            return  # nothing readable (never started, or already gone)
-        await save_log_archive(
-            self.gw,
-            entry.namespace,
-            log_archive_name(entry.uuid),
-            data=data,
-            owner=self._owner_ref(entry),
-            labels=L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id)),
-        )
 
     async def reboot(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
         entry = await self._start_task(entry, "reboot", "container_rebooting", caller, status="Restarting")
@@ -652,72 +510,7 @@ class ContainerService:
                 await self._retire_pod(e)
                 await self._launch_pod(e, status=e.status.status)
 
-    # --- logs ---------------------------------------------------------------------------
-
-    async def logs(self, entry: Entry, query: LogsQuery) -> bytes:
-        check_state("logs", uuid=entry.uuid, status=entry.status.status)
-        pod = entry.status.pod
-        if pod is not None and self.gw.cached_pod(entry.namespace, pod) is not None:
-            try:
-                return await self.gw.read_logs(
-                    entry.namespace,
-                    pod,
-                    container=CONTAINER_NAME,
-                    tail=query.tail,
-                    since_seconds=query.since_seconds,
-                    timestamps=query.timestamps,
-                )
-            except KubeRejected as e:
-                # 400 "container ... is waiting to start": no logs yet.
-                if e.http_status == 400:
-                    return b""
-                raise
-        archived = await read_log_archive(self.gw, entry.namespace, log_archive_name(entry.uuid))
-        if archived is None:
-            return b""
-        return _filter_archived(archived, query, now=now_utc())
-
-
 def _not_running(pod: dict[str, Any] | None) -> bool:
     if pod is None:
         return True
     return observe_pod(pod).status not in ("Running", "Creating")
-
-
-def _healthcheck_view(hc: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Zun renames healthcheck 'cmd' to 'test'."""
-    if hc is None:
-        return None
-    out = dict(hc)
-    if "cmd" in out:
-        out["test"] = out.pop("cmd")
-    return out
-
-
-def _filter_archived(data: bytes, query: LogsQuery, *, now: datetime) -> bytes:
-    """Apply since/tail/timestamps to logs archived with timestamps (RFC3339Nano prefix)."""
-    lines = data.splitlines(keepends=True)
-    if query.since_seconds is not None:
-        cutoff = now.timestamp() - query.since_seconds
-        kept = []
-        for line in lines:
-            moment = _log_time(line.split(b" ", 1)[0].decode(errors="replace"))
-            if moment is None or moment.timestamp() >= cutoff:
-                kept.append(line)
-        lines = kept
-    if query.tail is not None:
-        lines = lines[-query.tail :] if query.tail else []
-    if not query.timestamps:
-        lines = [line.split(b" ", 1)[1] if b" " in line else line for line in lines]
-    return b"".join(lines)
-
-
-def _log_time(stamp: str) -> datetime | None:
-    """Parse a kubelet log timestamp (RFC3339 with nanoseconds, which fromisoformat refuses)."""
-    head, _, frac = stamp.rstrip("Z").partition(".")
-    try:
-        moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    digits = "".join(ch for ch in frac if ch.isdigit())[:6].ljust(6, "0")
-    return moment.replace(microsecond=int(digits))

@@ -1,0 +1,120 @@
+"""Container logs: from the Pod while it exists, from the saved copy after zunk8s removed it.
+
+Kubernetes keeps a stopped container's logs only while its Pod exists. When zunk8s must delete
+a Pod that has logs (a stop that outlived its timeout, a kill, the next start), it first saves
+them (with timestamps, capped) to a ConfigMap owned by the record, and ``read_logs`` applies
+tail / since / timestamps to that copy itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from zunk8s.errors import ZunError
+from zunk8s.kube import crd
+from zunk8s.kube.errors import KubeRejected
+from zunk8s.kube.gateway import KubeGateway, read_log_archive, save_log_archive
+from zunk8s.service.registry import Entry
+from zunk8s.service.states import check_state
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import CONTAINER_NAME, project_hash
+from zunk8s.translate.status import now_utc
+
+LOG_ARCHIVE_LIMIT = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LogsQuery:
+    tail: int | None
+    since_seconds: int | None
+    timestamps: bool
+
+
+def log_archive_name(uuid: str) -> str:
+    return f"zun-logs-{uuid}"
+
+
+async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> None:
+    """Save ``pod``'s logs before zunk8s deletes it."""
+    try:
+        data = await gw.read_logs(
+            entry.namespace,
+            pod,
+            container=CONTAINER_NAME,
+            tail=None,
+            since_seconds=None,
+            timestamps=True,
+            limit_bytes=LOG_ARCHIVE_LIMIT,
+        )
+    except ZunError:
+        return  # nothing readable (never started, or already gone)
+    owner = {
+        "apiVersion": crd.API_VERSION,
+        "kind": crd.KIND,
+        "name": entry.uuid,
+        "uid": entry.uid,
+        "controller": True,
+        "blockOwnerDeletion": False,
+    }
+    await save_log_archive(
+        gw,
+        entry.namespace,
+        log_archive_name(entry.uuid),
+        data=data,
+        owner=owner,
+        labels=L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id)),
+    )
+
+
+async def read_logs(gw: KubeGateway, entry: Entry, query: LogsQuery) -> bytes:
+    check_state("logs", uuid=entry.uuid, status=entry.status.status)
+    pod = entry.status.pod
+    if pod is not None and gw.cached_pod(entry.namespace, pod) is not None:
+        try:
+            return await gw.read_logs(
+                entry.namespace,
+                pod,
+                container=CONTAINER_NAME,
+                tail=query.tail,
+                since_seconds=query.since_seconds,
+                timestamps=query.timestamps,
+            )
+        except KubeRejected as e:
+            # 400 "container ... is waiting to start": no logs yet.
+            if e.http_status == 400:
+                return b""
+            raise
+    archived = await read_log_archive(gw, entry.namespace, log_archive_name(entry.uuid))
+    if archived is None:
+        return b""
+    return filter_archived(archived, query, now=now_utc())
+
+
+def filter_archived(data: bytes, query: LogsQuery, *, now: datetime) -> bytes:
+    """Apply since/tail/timestamps to logs archived with timestamps (RFC3339Nano prefix)."""
+    lines = data.splitlines(keepends=True)
+    if query.since_seconds is not None:
+        cutoff = now.timestamp() - query.since_seconds
+        kept = []
+        for line in lines:
+            moment = log_time(line.split(b" ", 1)[0].decode(errors="replace"))
+            if moment is None or moment.timestamp() >= cutoff:
+                kept.append(line)
+        lines = kept
+    if query.tail is not None:
+        lines = lines[-query.tail :] if query.tail else []
+    if not query.timestamps:
+        lines = [line.split(b" ", 1)[1] if b" " in line else line for line in lines]
+    return b"".join(lines)
+
+
+def log_time(stamp: str) -> datetime | None:
+    """Parse a kubelet log timestamp (RFC3339 with nanoseconds, which fromisoformat refuses)."""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    try:
+        moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    digits = "".join(ch for ch in frac if ch.isdigit())[:6].ljust(6, "0")
+    return moment.replace(microsecond=int(digits))
