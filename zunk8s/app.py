@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -31,7 +32,7 @@ from zunk8s.wsproxy import bridge
 
 log = structlog.get_logger(__name__)
 
-CAPABILITIES = web.AppKey("capabilities", dict)
+CAPABILITIES = web.AppKey("capabilities", dict[str, Any])
 
 
 async def _backend(app: web.Application) -> AsyncIterator[None]:
@@ -74,7 +75,11 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
 
 
 async def capabilities(request: web.Request) -> web.Response:
-    return web.json_response(request.app[CAPABILITIES])
+    detected = request.app[CAPABILITIES]
+    found = dict(detected)
+    # Learned on first use: whether pods/log can return stdout or stderr alone.
+    found["log_streams"] = request.app[SERVICE].gw.log_streams
+    return web.json_response(found)
 
 
 async def healthz(request: web.Request) -> web.Response:

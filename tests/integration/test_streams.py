@@ -265,3 +265,23 @@ async def test_archive_size_cap(zun: ZunAPI, box: str) -> None:
         json={"data": base64.b64encode(big).decode()}, project=P,
     )
     assert r.status == 413
+
+
+async def test_logs_split_stdout_and_stderr(zun: ZunAPI) -> None:
+    c = await zun.create(project=P, run=True, command=["sh", "-c", "echo to-out; echo to-err >&2; echo out-2; sleep 3600"])
+    await zun.wait_for(c["uuid"], "Running", project=P)
+    deadline = time.monotonic() + 10
+    both = ""
+    while "out-2" not in both and time.monotonic() < deadline:
+        both = (await zun.action(c["uuid"], "logs", project=P, expect=200)).body
+        await asyncio.sleep(0.2)
+    assert sorted(both.split()) == ["out-2", "to-err", "to-out"]
+    # The local cluster enables PodLogsQuerySplitStreams, so the flags select one stream.
+    out = (await zun.action(c["uuid"], "logs", project=P, expect=200, stdout="True", stderr="False")).body
+    err = (await zun.action(c["uuid"], "logs", project=P, expect=200, stdout="False", stderr="True")).body
+    assert out == "to-out\nout-2\n" and err == "to-err\n"
+    tail = (await zun.action(c["uuid"], "logs", project=P, expect=200, stdout="True", stderr="False", tail="1")).body
+    assert tail == "out-2\n"
+    r = await zun.call("GET", "/zunk8s/capabilities", project=P)
+    assert r.body["log_streams"] is True
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project=P)

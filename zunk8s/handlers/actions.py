@@ -86,9 +86,12 @@ async def rename(request: web.Request, entry: Entry, params: dict[str, Any]) -> 
 
 async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"stdout", "stderr", "timestamps", "tail", "since"})
-    # Kubernetes merges stdout and stderr (README: "Logs"); the flags are validated as Zun does.
-    parse_bool("stdout", params.get("stdout"), extended=True, default=True)
-    parse_bool("stderr", params.get("stderr"), extended=True, default=True)
+    stdout = parse_bool("stdout", params.get("stdout"), extended=True, default=True)
+    stderr = parse_bool("stderr", params.get("stderr"), extended=True, default=True)
+    if not stdout and not stderr:
+        return web.json_response("")  # as Docker answers a request for neither stream
+    # One stream alone where the cluster can split them (README: "Logs"); both otherwise.
+    stream = None if stdout == stderr else ("Stdout" if stdout else "Stderr")
     timestamps = parse_bool("timestamps", params.get("timestamps"), extended=True, default=False)
     tail_raw = params.get("tail")
     tail: int | None = None
@@ -96,7 +99,7 @@ async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> we
         # Zun's driver treats any non-integer tail as "all".
         tail = int(str(tail_raw)) if str(tail_raw).isdigit() else None
     since_seconds = _since_seconds(params.get("since"), now=time.time())
-    query = LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps)
+    query = LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps, stream=stream)
     data = await read_logs(request.app[SERVICE].gw, entry, query)
     return web.json_response(data.decode("utf-8", errors="replace"))
 

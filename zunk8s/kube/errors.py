@@ -31,10 +31,12 @@ class KubeGone(ZunError):
 class KubeRejected(BackendError):
     """400/403/422: Kubernetes refused a request zunk8s built."""
 
-    def __init__(self, detail: str, *, http_status: int, reason: str) -> None:
+    def __init__(self, detail: str, *, http_status: int, reason: str, fields: frozenset[str] = frozenset()) -> None:
         super().__init__(detail)
         self.http_status = http_status
         self.reason = reason
+        # The request fields the Status' causes name (details.causes[].field).
+        self.fields = fields
 
 
 class KubeUnavailable(BackendUnavailable):
@@ -53,4 +55,8 @@ def error_for(status: int, body: Any) -> ZunError:
         return KubeGone(message)
     if status >= 500 or status == 429:
         return KubeUnavailable(f"Kubernetes API error {status}: {message}")
-    return KubeRejected(f"Kubernetes refused the request ({status} {reason}): {message}", http_status=status, reason=reason)
+    causes = (payload.get("details") or {}).get("causes") or []
+    fields = frozenset(str(c.get("field")) for c in causes if isinstance(c, dict) and c.get("field"))
+    return KubeRejected(
+        f"Kubernetes refused the request ({status} {reason}): {message}", http_status=status, reason=reason, fields=fields
+    )

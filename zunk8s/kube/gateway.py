@@ -38,6 +38,8 @@ class KubeGateway:
         self.pods = Informer(http, path="/api/v1/pods", label_selector=L.MANAGED_SELECTOR, name="pods")
         self._namespaces: set[str] = set()
         self.server_version: dict[str, Any] = {}
+        # Whether pods/log accepts ?stream= (learned from the first answer; None = not yet known).
+        self.log_streams: bool | None = None
 
     @classmethod
     async def connect(cls, settings: KubeSettings) -> KubeGateway:
@@ -171,8 +173,11 @@ class KubeGateway:
         timestamps: bool,
         previous: bool = False,
         limit_bytes: int | None = None,
+        stream: str | None = None,
     ) -> bytes:
         params: dict[str, str | int | bool | list[str]] = {"container": container, "timestamps": timestamps}
+        if stream is not None:
+            params["stream"] = stream  # "Stdout" / "Stderr" (KEP-3288, feature gate PodLogsQuerySplitStreams)
         if tail is not None:
             params["tailLines"] = tail
         if since_seconds is not None:

@@ -29,6 +29,8 @@ class LogsQuery:
     tail: int | None
     since_seconds: int | None
     timestamps: bool
+    # "Stdout" or "Stderr" when only one of Zun's stdout/stderr flags is set; None for both.
+    stream: str | None = None
 
 
 def log_archive_name(uuid: str) -> str:
@@ -72,14 +74,7 @@ async def read_logs(gw: KubeGateway, entry: Entry, query: LogsQuery) -> bytes:
     pod = entry.status.pod
     if pod is not None and gw.cached_pod(entry.namespace, pod) is not None:
         try:
-            return await gw.read_logs(
-                entry.namespace,
-                pod,
-                container=CONTAINER_NAME,
-                tail=query.tail,
-                since_seconds=query.since_seconds,
-                timestamps=query.timestamps,
-            )
+            return await _pod_logs(gw, entry.namespace, pod, query)
         except KubeRejected as e:
             # 400 "container ... is waiting to start": no logs yet.
             if e.http_status == 400:
@@ -88,7 +83,44 @@ async def read_logs(gw: KubeGateway, entry: Entry, query: LogsQuery) -> bytes:
     archived = await read_log_archive(gw, entry.namespace, log_archive_name(entry.uuid))
     if archived is None:
         return b""
+    # The saved copy holds both streams merged (README: "Logs").
     return filter_archived(archived, query, now=now_utc())
+
+
+async def _pod_logs(gw: KubeGateway, namespace: str, pod: str, query: LogsQuery) -> bytes:
+    if query.stream is not None and gw.log_streams is not False:
+        try:
+            # The API refuses tailLines together with stream (for now), so tail is applied here.
+            data = await gw.read_logs(
+                namespace,
+                pod,
+                container=CONTAINER_NAME,
+                tail=None,
+                since_seconds=query.since_seconds,
+                timestamps=query.timestamps,
+                stream=query.stream,
+            )
+            gw.log_streams = True
+            return tail_lines(data, query.tail)
+        except KubeRejected as e:
+            if "stream" not in e.fields:
+                raise
+            gw.log_streams = False  # the cluster cannot split the streams: both, merged
+    return await gw.read_logs(
+        namespace,
+        pod,
+        container=CONTAINER_NAME,
+        tail=query.tail,
+        since_seconds=query.since_seconds,
+        timestamps=query.timestamps,
+    )
+
+
+def tail_lines(data: bytes, tail: int | None) -> bytes:
+    if tail is None:
+        return data
+    lines = data.splitlines(keepends=True)
+    return b"".join(lines[-tail:]) if tail else b""
 
 
 def filter_archived(data: bytes, query: LogsQuery, *, now: datetime) -> bytes:
@@ -102,8 +134,7 @@ def filter_archived(data: bytes, query: LogsQuery, *, now: datetime) -> bytes:
             if moment is None or moment.timestamp() >= cutoff:
                 kept.append(line)
         lines = kept
-    if query.tail is not None:
-        lines = lines[-query.tail :] if query.tail else []
+    lines = tail_lines(b"".join(lines), query.tail).splitlines(keepends=True)
     if not query.timestamps:
         lines = [line.split(b" ", 1)[1] if b" " in line else line for line in lines]
     return b"".join(lines)
