@@ -17,9 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve the Zun API")
     serve.add_argument("--host", help="listen address (ZUNK8S_HOST)")
     serve.add_argument("--port", type=int, help="listen port (ZUNK8S_PORT)")
+    serve.add_argument(
+        "--config", metavar="FILE", help="a settings file of ZUNK8S_* lines (KEY=value); the environment wins"
+    )
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = Settings(**overrides)
+    settings = Settings(_env_file=args.config, **overrides)  # type: ignore[call-arg]
     logconf.configure(fmt=settings.log_format, level=settings.log_level)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
 

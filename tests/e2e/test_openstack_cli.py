@@ -114,6 +114,10 @@ def test_python_api(server: Server, cluster: Cluster) -> None:
     assert zun.containers.get(c.uuid).status == "Running"
     zun.containers.update(c.uuid, name="py-2")
     assert zun.containers.get("py-2").uuid == c.uuid
+    # rename exists up to microversion 1.13 (PATCH replaces it after).
+    old = client.Client("1.13", endpoint_override=f"{server.url}/v1", auth_token="anything")
+    old.containers.rename(c.uuid, "py-3")
+    assert zun.containers.get("py-3").uuid == c.uuid
     zun.containers.stop(c.uuid, timeout=1)
     while zun.containers.get(c.uuid).status != "Stopped" and time.monotonic() < deadline + 30:
         time.sleep(0.3)

@@ -127,3 +127,17 @@ def test_bad_update_bodies(body: dict[str, Any], fragment: str) -> None:
 def test_restart_policy_no_forces_zero() -> None:
     spec = validate_create({"image": "ab", "restart_policy": {"Name": "no", "MaximumRetryCount": "5"}}, V40)
     assert normalise_restart_policy(spec.restart_policy) == {"Name": "no", "MaximumRetryCount": "0"}
+
+
+@pytest.mark.parametrize(
+    ("version", "body", "tty"),
+    [
+        (APIVersion(1, 35), {"interactive": True}, True),
+        (APIVersion(1, 35), {"interactive": False, "tty": True}, False),
+        (APIVersion(1, 36), {"interactive": True}, None),
+        (APIVersion(1, 36), {"interactive": False, "tty": True}, True),
+        (APIVersion(1, 19), {"interactive": True}, None),
+    ],
+)
+def test_tty_follows_interactive_before_1_36(version: APIVersion, body: dict[str, Any], tty: bool | None) -> None:
+    assert validate_create({"image": "ab", **body}, version).tty is tty

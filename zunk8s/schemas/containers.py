@@ -384,6 +384,9 @@ def validate_create(body: Any, version: APIVersion) -> ContainerCreate:
         raise SchemaValidationError("security_groups and exposed_ports cannot be specified together")
     _check_restart_policy(spec.restart_policy)
     _check_exposed_ports(spec.exposed_ports)
+    if APIVersion(1, 20) <= version < APIVersion(1, 36) and spec.interactive is not None:
+        # Before 1.36 Zun ties tty to interactive whenever interactive is given.
+        spec = spec.model_copy(update={"tty": spec.interactive})
     return spec
 
 
