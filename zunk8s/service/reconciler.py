@@ -47,26 +47,47 @@ def _age_seconds(zun_time: str | None, now: datetime) -> float:
 
 
 class Reconciler:
+    # Status writes run beside the watch, not inside it: a burst of Pod events (1,000 Pods
+    # starting) must not queue behind one PATCH each. Events for one container coalesce.
+    CONCURRENCY = 16
+
     def __init__(self, service: ContainerService) -> None:
         self.svc = service
         self.gw = service.gw
         self._enforcing: set[str] = set()
+        self._dirty: set[tuple[str, str]] = set()
+        self._working: set[tuple[str, str]] = set()
+        self._slots = asyncio.Semaphore(self.CONCURRENCY)
         self.gw.pods.add_handler(self.on_pod_event)
 
-    def _entry_for_pod(self, pod: dict[str, Any]) -> Entry | None:
+    def on_pod_event(self, kind: str, pod: dict[str, Any]) -> None:
         meta = pod.get("metadata") or {}
         uuid = (meta.get("labels") or {}).get(L.UUID)
         if not uuid:
-            return None
-        return self.svc.registry.entry((str(meta.get("namespace")), uuid))
+            return
+        key = (str(meta.get("namespace")), str(uuid))
+        self._dirty.add(key)
+        if key not in self._working:
+            self._working.add(key)
+            self.svc.tasks.spawn(self._work(key), name=f"reconcile:{uuid}")
 
-    async def on_pod_event(self, kind: str, pod: dict[str, Any]) -> None:
-        entry = self._entry_for_pod(pod)
-        if entry is None or entry.status.pod != (pod.get("metadata") or {}).get("name"):
-            return  # an orphan (the sweep removes it) or an older generation
+    async def _work(self, key: tuple[str, str]) -> None:
+        try:
+            while key in self._dirty:
+                self._dirty.discard(key)
+                async with self._slots:
+                    await self._reconcile(key)
+        finally:
+            self._working.discard(key)
+
+    async def _reconcile(self, key: tuple[str, str]) -> None:
+        entry = self.svc.registry.entry(key)
+        if entry is None or entry.status.pod is None:
+            return  # an orphan Pod (the sweep removes it) or no current Pod
         try:
             entry = await self.svc.sync_from_pod(entry)
-            if kind != "DELETED":
+            pod = self.gw.cached_pod(entry.namespace, str(entry.status.pod))
+            if pod is not None:
                 await self._enforce_policies(entry, pod)
         except ZunError as e:
             log.warning("reconcile_failed", uuid=entry.uuid, error=e.detail)
