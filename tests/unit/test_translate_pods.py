@@ -60,6 +60,7 @@ def test_golden_pod() -> None:
             "labels": {
                 "app": "hello",
                 L.MANAGED_BY: "zunk8s",
+                L.INSTANCE: "default",
                 L.UUID: UUID,
                 L.PROJECT: project_hash("p1"),
                 L.GENERATION: "3",
@@ -162,3 +163,11 @@ def test_label_validity() -> None:
     valid, annotation = L.split_user_labels({"ok": "v", "no way": "v"})
     assert valid == {"ok": "v"}
     assert annotation is not None and json.loads(annotation) == {"ok": "v", "no way": "v"}
+
+
+def test_instance_names() -> None:
+    assert L.instance_for("zun-") == "zun"
+    assert L.instance_for("zt1a2b3c-") == "zt1a2b3c"
+    assert L.instance_for("") == "default"
+    assert L.instance_for("a b/c-") == "a-b-c"
+    assert L.managed_selector("zun") == "app.kubernetes.io/managed-by=zunk8s,zunk8s.openstack.org/instance=zun"

@@ -32,10 +32,12 @@ def pod_path(namespace: str, name: str | None = None) -> str:
 
 
 class KubeGateway:
-    def __init__(self, http: KubeHTTP) -> None:
+    def __init__(self, http: KubeHTTP, *, instance: str) -> None:
         self.http = http
-        self.records = Informer(http, path=crd.ALL_RECORDS_PATH, label_selector=L.MANAGED_SELECTOR, name="records")
-        self.pods = Informer(http, path="/api/v1/pods", label_selector=L.MANAGED_SELECTOR, name="pods")
+        self.instance = instance
+        selector = L.managed_selector(instance)
+        self.records = Informer(http, path=crd.ALL_RECORDS_PATH, label_selector=selector, name="records")
+        self.pods = Informer(http, path="/api/v1/pods", label_selector=selector, name="pods")
         self._namespaces: set[str] = set()
         self.server_version: dict[str, Any] = {}
         # Whether pods/log accepts ?stream= (learned from the first answer; None = not yet known).
@@ -43,7 +45,7 @@ class KubeGateway:
 
     @classmethod
     async def connect(cls, settings: KubeSettings) -> KubeGateway:
-        return cls(await KubeHTTP.connect(settings))
+        return cls(await KubeHTTP.connect(settings), instance=L.instance_for(settings.namespace_prefix))
 
     async def close(self) -> None:
         await self.http.close()
@@ -77,7 +79,7 @@ class KubeGateway:
             "kind": "Namespace",
             "metadata": {
                 "name": name,
-                "labels": {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.PROJECT: project_hash},
+                "labels": {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self.instance, L.PROJECT: project_hash},
                 "annotations": {L.ANN_PROJECT: project_id},
             },
         }

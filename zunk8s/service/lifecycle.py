@@ -54,6 +54,7 @@ class ContainerService:
         self.registry = Registry(gateway)
         k = settings.kube
         self.pod_options = PodOptions(
+            instance=gateway.instance,
             request_ratio=k.request_ratio,
             stop_timeout=k.stop_timeout,
             node_selector=dict(k.node_selector),
@@ -214,7 +215,7 @@ class ContainerService:
         namespace = self.namespace(caller.project_id)
         phash = project_hash(caller.project_id)
         await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
-        labels = L.owner_labels(uuid=uuid, project_hash=phash)
+        labels = L.owner_labels(uuid=uuid, project_hash=phash, instance=self.gw.instance)
         if L.is_valid_label_value(record.name):
             labels[L.NAME] = record.name
         spec_body = record.model_dump(mode="json")

@@ -65,7 +65,9 @@ async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> None:
         log_archive_name(entry.uuid),
         data=data,
         owner=owner,
-        labels=L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id)),
+        labels=L.owner_labels(
+            uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=gw.instance
+        ),
     )
 
 

@@ -3,6 +3,8 @@
 * Pod watch events -> record status (``ContainerService.sync_from_pod``).
 * restart_policy ``on-failure:N``: the kubelet retries forever, so zunk8s stops the Pod
   once it has restarted N times; ``auto_remove`` deletes a container that exited.
+* Only the leading replica of an installation does this (a renewed lock in the state
+  store); a replica that owns a task still syncs that container when the task ends.
 * Start-up and periodic recovery, Zun's init_containers rule: an unfinished create ends in
   Error with a reason (or adopts the Pod it had made); other unfinished tasks are re-driven;
   Pods that no record owns are deleted.
@@ -19,6 +21,7 @@ import structlog
 from zunk8s.errors import ZunError
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
+from zunk8s.state.store import LockBusy
 from zunk8s.translate import labels as L
 from zunk8s.translate.pods import build_stop_patch
 from zunk8s.translate.status import observe_pod
@@ -58,9 +61,12 @@ class Reconciler:
         self._dirty: set[tuple[str, str]] = set()
         self._working: set[tuple[str, str]] = set()
         self._slots = asyncio.Semaphore(self.CONCURRENCY)
+        self.leader = False
         self.gw.pods.add_handler(self.on_pod_event)
 
     def on_pod_event(self, kind: str, pod: dict[str, Any]) -> None:
+        if not self.leader:
+            return
         meta = pod.get("metadata") or {}
         uuid = (meta.get("labels") or {}).get(L.UUID)
         if not uuid:
@@ -118,16 +124,30 @@ class Reconciler:
     # --- recovery -----------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Lead or wait: one replica per installation reconciles (a lock in the state store,
+        renewed while held); the others serve requests and take over when it dies."""
         await self.gw.records.synced.wait()
         await self.gw.pods.synced.wait()
+        interval = self.svc.settings.sweep_interval
+        key = f"leader-{self.gw.instance}"
         while True:
             try:
-                await self.sweep()
+                async with self.svc.store.lock(key, ttl=self.svc.settings.lock_ttl, wait=interval):
+                    self.leader = True
+                    log.info("reconciler_leading", instance=self.gw.instance)
+                    while True:
+                        # The first sweep also catches up with what happened while following.
+                        await self.sweep()
+                        await asyncio.sleep(interval)
             except asyncio.CancelledError:
                 raise
+            except LockBusy:
+                continue  # another replica leads
             except Exception:
-                log.exception("recovery_sweep_failed")
-            await asyncio.sleep(self.svc.settings.sweep_interval)
+                log.exception("reconciler_failed")
+                await asyncio.sleep(interval)
+            finally:
+                self.leader = False
 
     async def sweep(self, *, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)

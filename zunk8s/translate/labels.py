@@ -17,6 +17,9 @@ UUID = f"{PREFIX}/uuid"
 PROJECT = f"{PREFIX}/project"
 NAME = f"{PREFIX}/name"
 GENERATION = f"{PREFIX}/generation"
+# Which zunk8s installation owns the object (derived from its namespace prefix): two installs
+# on one cluster never act on each other's containers.
+INSTANCE = f"{PREFIX}/instance"
 ANN_LABELS = f"{PREFIX}/labels"
 ANN_PROJECT = f"{PREFIX}/project-id"
 
@@ -47,12 +50,20 @@ def split_user_labels(labels: dict[str, str] | None) -> tuple[dict[str, str], st
     return valid, json.dumps(labels, sort_keys=True, separators=(",", ":"))
 
 
-def owner_labels(*, uuid: str, project_hash: str) -> dict[str, str]:
-    return {MANAGED_BY: MANAGED_BY_VALUE, UUID: uuid, PROJECT: project_hash}
+def owner_labels(*, uuid: str, project_hash: str, instance: str) -> dict[str, str]:
+    return {MANAGED_BY: MANAGED_BY_VALUE, INSTANCE: instance, UUID: uuid, PROJECT: project_hash}
+
+
+def instance_for(namespace_prefix: str) -> str:
+    """A label value naming the installation: its namespace prefix, made label-safe."""
+    value = re.sub(r"[^A-Za-z0-9_.-]", "-", namespace_prefix).strip("-_.")[:63].strip("-_.")
+    return value or "default"
+
+
+def managed_selector(instance: str) -> str:
+    return f"{MANAGED_BY}={MANAGED_BY_VALUE},{INSTANCE}={instance}"
 
 
 def selector(**pairs: str) -> str:
     return ",".join(f"{k}={v}" for k, v in pairs.items())
 
-
-MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGED_BY_VALUE}"

@@ -23,6 +23,7 @@ RESTART_POLICY = {"no": "Never", "always": "Always", "on-failure": "OnFailure", 
 class PodOptions:
     """Cluster-wide knobs from Settings that shape every Pod."""
 
+    instance: str = "default"
     request_ratio: float = 1.0
     stop_timeout: int = 10
     node_selector: dict[str, str] = field(default_factory=dict)
@@ -55,7 +56,7 @@ def build_pod(
     owner: Owner | None,
 ) -> dict[str, Any]:
     user_labels, labels_annotation = L.split_user_labels(record.labels)
-    labels = {**user_labels, **L.owner_labels(uuid=record.uuid, project_hash=project_hash)}
+    labels = {**user_labels, **L.owner_labels(uuid=record.uuid, project_hash=project_hash, instance=options.instance)}
     labels[L.GENERATION] = str(generation)
     annotations: dict[str, str] = {}
     if labels_annotation is not None:
