@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from typing import Any
 
 import structlog
@@ -67,9 +66,11 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         await tasks.close()
         for loop in loops:
             loop.cancel()
-        for loop in loops:
-            with suppress(asyncio.CancelledError):
-                await loop
+        if loops:
+            # Bounded: a loop stuck in a client library must not hold shutdown forever.
+            _, stuck = await asyncio.wait(loops, timeout=5)
+            for loop in stuck:
+                log.warning("background_loop_did_not_stop", task=loop.get_name())
         await store.close()
         await gateway.close()
 

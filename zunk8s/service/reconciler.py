@@ -132,7 +132,9 @@ class Reconciler:
         key = f"leader-{self.gw.instance}"
         while True:
             try:
-                async with self.svc.store.lock(key, ttl=self.svc.settings.lock_ttl, wait=interval):
+                # One quick try, then our own sleep: a cancelled wait inside redis-py's blocking
+                # lock acquisition can hang shutdown.
+                async with self.svc.store.lock(key, ttl=self.svc.settings.lock_ttl, wait=0):
                     self.leader = True
                     log.info("reconciler_leading", instance=self.gw.instance)
                     while True:
@@ -142,7 +144,7 @@ class Reconciler:
             except asyncio.CancelledError:
                 raise
             except LockBusy:
-                continue  # another replica leads
+                await asyncio.sleep(interval)  # another replica leads
             except Exception:
                 log.exception("reconciler_failed")
                 await asyncio.sleep(interval)

@@ -45,7 +45,12 @@ class MemoryStore:
     async def _locked(self, uuid: str, wait: float) -> AsyncIterator[None]:
         lk = self._locks.setdefault(uuid, asyncio.Lock())
         try:
-            await asyncio.wait_for(lk.acquire(), timeout=wait)
+            if wait <= 0:
+                if lk.locked():
+                    raise TimeoutError
+                await lk.acquire()
+            else:
+                await asyncio.wait_for(lk.acquire(), timeout=wait)
         except TimeoutError:
             raise LockBusy(f"Container {uuid} is busy with another operation; try again.") from None
         try:
