@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 Desired = Literal["created", "running", "stopped"]
 
@@ -69,4 +69,3 @@ class RecordStatus(BaseModel):
     # Request id of the operation that set task_state (for container actions / recovery).
     task_request_id: str | None = None
     updated_at: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)

@@ -154,13 +154,6 @@ class KubeGateway:
         except KubeNotFound:
             pass
 
-    async def get_pod(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self.http.request("GET", pod_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
-
     def cached_pod(self, namespace: str, name: str) -> Obj | None:
         return self.pods.store.get((namespace, name))
 
@@ -193,10 +186,6 @@ class KubeGateway:
             async for chunk in resp.content.iter_chunked(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
-
-    async def list_nodes(self) -> list[Obj]:
-        body = await self.http.request("GET", "/api/v1/nodes")
-        return list(body.get("items") or [])
 
 
 def configmap_path(namespace: str, name: str | None = None) -> str:

@@ -166,10 +166,6 @@ def decode_archive(data: Any, version: APIVersion) -> bytes:
         raise Invalid("The archive string holds characters beyond one byte each.") from None
 
 
-def encode_archive(data: bytes, version: APIVersion) -> str:
-    return base64.b64encode(data).decode() if version >= BASE64_SINCE else data.decode("latin-1")
-
-
 async def put_archive(service: ContainerService, entry: Entry, path: str, data: bytes) -> None:
     _require_running(entry, "put_archive")
     limit = service.settings.max_archive_bytes
