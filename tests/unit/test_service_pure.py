@@ -2,9 +2,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from zunk8s.errors import ContainerNotFound, InvalidStateException, InvalidValue
+from zunk8s.errors import ContainerNotFound, Invalid, InvalidStateException, InvalidValue
+from zunk8s.microversions import APIVersion
 from zunk8s.records import Record, RecordStatus
+from zunk8s.schemas.containers import validate_create
 from zunk8s.schemas.params import parse_signal
+from zunk8s.service.creating import check_supported
 from zunk8s.service.listing import page, parse_list_query
 from zunk8s.service.logs import LogsQuery, filter_archived
 from zunk8s.service.registry import Entry, is_uuid_like
@@ -94,3 +97,13 @@ def test_archived_logs_filtering() -> None:
     assert filter_archived(data, LogsQuery(tail=None, since_seconds=120, timestamps=False), now=now) == b"second\nthird\n"
     assert filter_archived(data, LogsQuery(tail=0, since_seconds=None, timestamps=True), now=now) == b""
     assert filter_archived(data, LogsQuery(tail=1, since_seconds=None, timestamps=True), now=now).startswith(b"2026-11-27T11:59:30.5Z")
+
+
+@pytest.mark.parametrize(("hostname", "ok"), [("web-1", True), ("Web", False), ("a.b", False), ("a_b", False), ("x" * 64, False)])
+def test_hostname_must_be_a_dns_label(hostname: str, ok: bool) -> None:
+    spec = validate_create({"image": "ab", "hostname": hostname}, APIVersion(1, 40))
+    if ok:
+        check_supported(spec)
+    else:
+        with pytest.raises(Invalid):
+            check_supported(spec)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from zunk8s.errors import NotImplementedOnKubernetes, PolicyNotAuthorized
+from zunk8s.errors import Invalid, NotImplementedOnKubernetes, PolicyNotAuthorized
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
 from zunk8s.service.context import Caller
 from zunk8s.service.names_gen import generate_name
+from zunk8s.translate.names import is_dns_label
 
 
 def check_create_policy(caller: Caller, spec: ContainerCreate) -> None:
@@ -39,6 +40,12 @@ def check_supported(spec: ContainerCreate) -> None:
     if names:
         raise NotImplementedOnKubernetes(
             f"zunk8s does not support {', '.join(names)} on Kubernetes yet; create the container without them."
+        )
+    if spec.hostname is not None and not is_dns_label(spec.hostname):
+        # Zun accepts dots, underscores and capitals; a Pod's hostname must be one DNS label.
+        raise Invalid(
+            f"hostname {spec.hostname!r} cannot be used on Kubernetes: it must be a DNS label "
+            "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)."
         )
     if spec.cpu_policy == "dedicated":
         raise NotImplementedOnKubernetes(
