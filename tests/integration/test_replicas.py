@@ -30,6 +30,12 @@ async def second(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
 
 async def test_work_is_shared(zun: ZunAPI, second: ZunAPI) -> None:
     c = await zun.create(run=True, project="proj-ha", name="ha-1")
+    # Straight after the create on A, B answers for it (by uuid and by name), not 404.
+    assert (await second.show(c["uuid"], project="proj-ha"))["name"] == "ha-1"
+    d = await zun.create(project="proj-ha", name="ha-2")
+    assert (await second.show("ha-2", project="proj-ha"))["uuid"] == d["uuid"]
+    await second.wait_for(d["uuid"], "Created", project="proj-ha")
+    assert (await second.call("DELETE", f"/v1/containers/{d['uuid']}", project="proj-ha")).status == 204
     running = await second.wait_for(c["uuid"], "Running", project="proj-ha")
     assert running["name"] == "ha-1"
     # Stop through replica B, observe on replica A.

@@ -288,6 +288,6 @@ async def dispatch(request: web.Request) -> web.Response:
         raise not_in_version(version)
     params = await action_params(request) if request.method == "POST" else query_dict(request)
     service = request.app[SERVICE]
-    entry = service.registry.find(caller_of(request), request.match_info["ident"])
+    entry = await service.registry.find(caller_of(request), request.match_info["ident"])
     return await action.handler(request, entry, params)
 

@@ -69,7 +69,7 @@ async def show(request: web.Request) -> web.Response:
     params = query_dict(request)
     all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
     service = request.app[SERVICE]
-    entry = service.registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
+    entry = await service.registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
     return web.json_response(entry_view(request, entry, links=True))
 
 
@@ -90,7 +90,7 @@ async def delete(request: web.Request) -> web.Response:
     if all_projects and not caller.is_admin:
         raise PolicyNotAuthorized("container:delete_all_projects")
     service = request.app[SERVICE]
-    entry = service.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
+    entry = await service.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
     await service.delete(caller, entry, force=force, stop=stop)
     return web.Response(status=204)
 
@@ -99,6 +99,6 @@ async def update(request: web.Request) -> web.Response:
     changes = validate_update(await json_body(request, required=True))
     service = request.app[SERVICE]
     caller = caller_of(request)
-    entry = service.registry.find(caller, request.match_info["ident"])
+    entry = await service.registry.find(caller, request.match_info["ident"])
     entry = await service.update(caller, entry, changes)
     return web.json_response(entry_view(request, entry, links=True))

@@ -116,6 +116,14 @@ class KubeGateway:
         self.records.upsert_local(obj)
         return obj
 
+    async def refresh_records(self, *, namespace: str | None, label_selector: str) -> None:
+        """Read matching records from the API server into the cache (this installation's only)."""
+        path = crd.record_path(namespace) if namespace else crd.ALL_RECORDS_PATH
+        selector = L.managed_selector(self.instance) + (f",{label_selector}" if label_selector else "")
+        body = await self.http.request("GET", path, params={"labelSelector": selector})
+        for obj in body.get("items") or []:
+            self.records.upsert_local(obj)
+
     async def patch_record(self, namespace: str, name: str, patch: Obj, *, status: bool = False) -> Obj:
         path = crd.record_path(namespace, name) + ("/status" if status else "")
         obj: Obj = await self.http.request("PATCH", path, body=patch, content_type=MERGE)

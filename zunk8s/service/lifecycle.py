@@ -51,7 +51,7 @@ class ContainerService:
         self.store = store
         self.settings = settings
         self.tasks = tasks
-        self.registry = Registry(gateway)
+        self.registry = Registry(gateway, namespace_prefix=settings.kube.namespace_prefix)
         k = settings.kube
         self.pod_options = PodOptions(
             instance=gateway.instance,

@@ -15,6 +15,8 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.kube.watch import Key
 from zunk8s.records import Record, RecordStatus
 from zunk8s.service.context import Caller
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import namespace_for
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -56,8 +58,9 @@ def entry_from_object(obj: dict[str, Any]) -> Entry:
 
 
 class Registry:
-    def __init__(self, gateway: KubeGateway) -> None:
+    def __init__(self, gateway: KubeGateway, *, namespace_prefix: str) -> None:
         self._gw = gateway
+        self._namespace_prefix = namespace_prefix
         self._parsed: dict[Key, Entry] = {}
 
     def entry(self, key: Key) -> Entry | None:
@@ -87,12 +90,22 @@ class Registry:
             return entries
         return [e for e in entries if e.record.project_id == caller.project_id]
 
-    def find(self, caller: Caller, ident: str, *, all_projects: bool = False) -> Entry:
+    async def find(self, caller: Caller, ident: str, *, all_projects: bool = False) -> Entry:
         """Zun's get_resource: uuid-like idents match uuids only, others match names.
 
-        Admins see every project in ident lookups (Zun sets all_projects for them)."""
+        Admins see every project in ident lookups (Zun sets all_projects for them). A miss in
+        this replica's cache is checked against the API server: a container created a moment
+        ago through another replica must not be a 404 here."""
         if all_projects and not caller.is_admin:
             raise PolicyNotAuthorized("container:get_one_all_projects")
+        try:
+            return self._match(caller, ident)
+        except ContainerNotFound:
+            pass
+        await self._refresh_for(caller, ident)
+        return self._match(caller, ident)
+
+    def _match(self, caller: Caller, ident: str) -> Entry:
         candidates = self.visible(caller, all_projects=caller.is_admin)
         if is_uuid_like(ident):
             wanted = ident.lower()
@@ -104,3 +117,13 @@ class Registry:
         if len(matches) > 1:
             raise Conflict("Multiple containers exist with same name. Please use the container uuid instead.")
         return matches[0]
+
+    async def _refresh_for(self, caller: Caller, ident: str) -> None:
+        if is_uuid_like(ident):
+            selector = f"{L.UUID}={ident.lower()}"
+        elif L.is_valid_label_value(ident):
+            selector = f"{L.NAME}={ident}"
+        else:
+            selector = ""  # names too long for a label: read the whole namespace
+        namespace = None if caller.is_admin else namespace_for(caller.project_id, self._namespace_prefix)
+        await self._gw.refresh_records(namespace=namespace, label_selector=selector)
