@@ -57,12 +57,13 @@ async def test_resize_reaches_the_stream_held_by_the_other_replica(zun: ZunAPI, 
     c = await zun.create(project="proj-ha", run=True, interactive=True, tty=True, command=["sh"])
     uuid = c["uuid"]
     await zun.wait_for(uuid, "Running", project="proj-ha")
+    # The URL is minted by replica A, the websocket lands on replica B (the token is in Redis).
     r = await zun.call("GET", f"/v1/containers/{uuid}/attach", project="proj-ha")
     parts = urlsplit(r.body)
-    async with zun.client.ws_connect(f"{parts.path}?{parts.query}", protocols=("binary",)) as ws:
+    async with second.client.ws_connect(f"{parts.path}?{parts.query}", protocols=("binary",)) as ws:
         await asyncio.sleep(0.3)
-        # The REST resize lands on replica B; replica A holds the websocket.
-        r2 = await second.call("POST", f"/v1/containers/{uuid}/resize", params={"w": "123", "h": "45"}, project="proj-ha")
+        # The REST resize lands on replica A; replica B holds the websocket.
+        r2 = await zun.call("POST", f"/v1/containers/{uuid}/resize", params={"w": "123", "h": "45"}, project="proj-ha")
         assert r2.status == 200
         await asyncio.sleep(0.3)
         await ws.send_bytes(b"stty size\n")
