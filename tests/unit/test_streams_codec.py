@@ -8,7 +8,7 @@ import pytest
 from zunk8s.errors import Base64Exception
 from zunk8s.kube.streams import decode_frame, encode_frame, parse_status, resize_frame, stream_params
 from zunk8s.microversions import APIVersion
-from zunk8s.service.archives import GO_MODE_DIR, decode_archive, stat_from_tar, tar_argv_for
+from zunk8s.service.archives import GO_MODE_DIR, decode_archive, read_upload, stat_from_tar, tar_argv_for
 from zunk8s.service.commands import parse_ps, split_command
 from zunk8s.wsproxy.bridge import Utf8Framer, origin_allowed
 
@@ -116,3 +116,30 @@ def test_parse_ps() -> None:
 
 def test_split_command() -> None:
     assert split_command('"sh" "-c" "echo fail; exit 3"') == ["sh", "-c", "echo fail; exit 3"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 1000, 3 * 1024 * 1024 + 7])
+def test_read_upload_fast_path(size: int) -> None:
+    blob = bytes(i % 256 for i in range(size))
+    raw = json.dumps({"data": base64.b64encode(blob).decode()}).encode()
+    upload, rest = read_upload(raw, APIVersion(1, 40))
+    assert upload is not None and rest == {}
+    assert upload.size == size
+    assert b"".join(upload.chunks()) == blob
+
+
+def test_read_upload_general_json() -> None:
+    blob = bytes(range(256))
+    raw = json.dumps({"path": "/tmp", "data": base64.b64encode(blob).decode()}).encode()
+    upload, rest = read_upload(raw, APIVersion(1, 40))
+    assert upload is not None and b"".join(upload.chunks()) == blob and rest == {"path": "/tmp"}
+    upload, rest = read_upload(json.dumps({"data": blob.decode("latin-1")}).encode(), APIVersion(1, 24))
+    assert upload is not None and b"".join(upload.chunks()) == blob
+    upload, rest = read_upload(b"", APIVersion(1, 40))
+    assert upload is None
+
+
+@pytest.mark.parametrize("text", ["%%%%", "abc", "ab=c", "YWJj\\n"])
+def test_read_upload_refuses_bad_base64(text: str) -> None:
+    with pytest.raises(Base64Exception):
+        read_upload(('{"data": "' + text + '"}').encode(), APIVersion(1, 40))

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
+from aiohttp.payload import AsyncIterablePayload
 
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
 from zunk8s.handlers.containers import entry_view
@@ -181,15 +182,17 @@ def _path(params: dict[str, Any]) -> str:
 async def get_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"path"})
     archive = await archives.get_archive(request.app[SERVICE], entry, _path(params), version=version_of(request))
-    return web.Response(body=archives.archive_body(archive), content_type="application/json")
+    return web.Response(body=AsyncIterablePayload(archives.archive_body(archive)), content_type="application/json")
 
 
 async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    reject_unknown(params, {"path", "data"})
-    if "data" not in params:
+    # The body is read here, not merged into params: it holds the archive (ACTIONS raw_body).
+    upload, body_params = archives.read_upload(await request.read(), version_of(request))
+    merged = {**params, **body_params}
+    reject_unknown(merged, {"path"})
+    if upload is None:
         raise SchemaValidationError("'data' is a required property")
-    data = archives.decode_archive(params["data"], version_of(request))
-    await archives.put_archive(request.app[SERVICE], entry, _path(params), data)
+    await archives.put_archive(request.app[SERVICE], entry, _path(merged), upload)
     return _null(200)
 
 
@@ -210,6 +213,8 @@ class Action:
     handler: ActionHandler
     min_version: APIVersion = APIVersion(1, 1)
     max_version: APIVersion | None = None
+    # The handler reads the body itself (archives): only the query string goes in params.
+    raw_body: bool = False
 
 
 _LATER = "zunk8s does not implement {} yet; see the README's mapping table."
@@ -251,7 +256,7 @@ ACTIONS: dict[str, Action] = {
     "top": Action("GET", top),
     "stats": Action("GET", _not_on_kubernetes("stats", _LATER.format("stats"))),
     "get_archive": Action("GET", get_archive),
-    "put_archive": Action("POST", put_archive),
+    "put_archive": Action("POST", put_archive, raw_body=True),
     "add_security_group": Action(
         "POST", _not_on_kubernetes("add_security_group", _LATER.format("security groups")), max_version=APIVersion(1, 14)
     ),
@@ -286,7 +291,7 @@ async def dispatch(request: web.Request) -> web.Response:
     version = version_of(request)
     if version < action.min_version or (action.max_version is not None and version > action.max_version):
         raise not_in_version(version)
-    params = await action_params(request) if request.method == "POST" else query_dict(request)
+    params = await action_params(request) if request.method == "POST" and not action.raw_body else query_dict(request)
     service = request.app[SERVICE]
     entry = await service.registry.find(caller_of(request), request.match_info["ident"])
     return await action.handler(request, entry, params)

@@ -13,14 +13,16 @@ import binascii
 import io
 import json
 import posixpath
+import re
 import tarfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge
+from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge, SchemaValidationError
 from zunk8s.microversions import APIVersion
-from zunk8s.service.commands import OutputTooLarge, chunks_of, run_command
+from zunk8s.service.commands import STDIN_CHUNK, OutputTooLarge, chunks_of, run_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
@@ -33,10 +35,20 @@ GO_MODE_SYMLINK = 1 << 27
 
 @dataclass(frozen=True)
 class Archive:
-    """An archive as the API sends it: already encoded (base64 from 1.25) and its stat."""
+    """An archive as the API sends it: already encoded (base64 from 1.25), in pieces that are
+    written out as they are (never joined into one more copy), and its stat."""
 
-    encoded: bytes
+    parts: list[bytes]
     stat: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An archive to extract: its decoded size, and its bytes produced chunk by chunk (decoded
+    from the request body as they are sent, so the archive is held only once, encoded)."""
+
+    size: int
+    chunks: Callable[[], Iterator[bytes]]
 
 
 class _Encoder:
@@ -75,12 +87,12 @@ class _Encoder:
         self._pending = [rest] if rest else []
         self._pending_size = len(rest)
 
-    def finish(self) -> bytes:
+    def finish(self) -> list[bytes]:
         if self.b64:
             self._encode(final=True)
-            return b"".join(self._parts)
+            return self._parts
         # Before 1.25 the tar travels as a raw string; latin-1 maps each byte to one code point.
-        return json.dumps(b"".join(self._pending).decode("latin-1"))[1:-1].encode()
+        return [json.dumps(b"".join(self._pending).decode("latin-1"))[1:-1].encode()]
 
 
 def _require_running(entry: Entry, action: str) -> None:
@@ -142,13 +154,68 @@ async def get_archive(service: ContainerService, entry: Entry, path: str, *, ver
         raise Conflict(f"Cannot archive {path}: tar could not be run in the container ({result.status.failure.strip()}).")
     if result.status.exit_code != 0:
         raise Invalid(f"Could not get archive of {path}: {result.stderr.decode('utf-8', errors='replace').strip()}")
-    return Archive(encoded=encoder.finish(), stat=stat_from_tar(encoder.head))
+    return Archive(parts=encoder.finish(), stat=stat_from_tar(encoder.head))
 
 
-def archive_body(archive: Archive) -> bytes:
-    """The JSON answer, assembled around the already-encoded data (base64 needs no escaping)."""
-    stat = json.dumps(archive.stat).encode()
-    return b'{"data": "' + archive.encoded + b'", "stat": ' + stat + b"}"
+async def archive_body(archive: Archive) -> AsyncIterator[bytes]:
+    """The JSON answer, written around the already-encoded pieces (base64 needs no escaping)."""
+    yield b'{"data": "'
+    for part in archive.parts:
+        yield part
+    yield b'", "stat": ' + json.dumps(archive.stat).encode() + b"}"
+
+
+_DATA_FIELD = re.compile(rb'\A\s*\{\s*"data"\s*:\s*"')
+_BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+
+
+def read_upload(raw: bytes, version: APIVersion) -> tuple[Upload | None, dict[str, Any]]:
+    """The archive in a put_archive body, and the body's other parameters.
+
+    python-zunclient sends exactly ``{"data": "<base64>"}``; that body is read in place (its
+    base64 text is validated, then decoded chunk by chunk while it is sent). Any other body is
+    parsed as JSON."""
+    if version >= BASE64_SINCE:
+        fast = _base64_field(raw)
+        if fast is not None:
+            return _base64_upload(fast), {}
+    if not raw:
+        return None, {}
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise SchemaValidationError(f"The request body is not valid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise SchemaValidationError(f"{type(body).__name__} is not of type 'object'")
+    if "data" not in body:
+        return None, body
+    data = decode_archive(body.pop("data"), version)
+    return Upload(size=len(data), chunks=lambda: chunks_of(data)), body
+
+
+def _base64_field(raw: bytes) -> memoryview | None:
+    match = _DATA_FIELD.match(raw)
+    if match is None:
+        return None
+    end = raw.find(b'"', match.end())
+    if end < 0 or raw[end + 1 :].strip() != b"}":
+        return None  # other keys follow, or not the simple shape: parse it as JSON
+    return memoryview(raw)[match.end() : end]
+
+
+def _base64_upload(text: memoryview) -> Upload:
+    # Validate all of it first, so a bad byte is refused before tar has extracted anything.
+    if len(text) % 4 or _BASE64_TEXT.fullmatch(text) is None:
+        raise Base64Exception("Invalid Base 64 file data")
+    padding = 2 - len(bytes(text[-2:]).rstrip(b"=")) if len(text) >= 2 else 0
+    size = len(text) // 4 * 3 - padding
+    step = STDIN_CHUNK // 3 * 4  # whole base64 quanta: each piece decodes on its own
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(text), step):
+            yield binascii.a2b_base64(text[start : start + step], strict_mode=True)
+
+    return Upload(size=size, chunks=chunks)
 
 
 def decode_archive(data: Any, version: APIVersion) -> bytes:
@@ -166,11 +233,11 @@ def decode_archive(data: Any, version: APIVersion) -> bytes:
         raise Invalid("The archive string holds characters beyond one byte each.") from None
 
 
-async def put_archive(service: ContainerService, entry: Entry, path: str, data: bytes) -> None:
+async def put_archive(service: ContainerService, entry: Entry, path: str, upload: Upload) -> None:
     _require_running(entry, "put_archive")
     limit = service.settings.max_archive_bytes
-    if len(data) > limit:
-        raise RequestEntityTooLarge(f"The archive is {len(data)} bytes; the limit is {limit}.")
+    if upload.size > limit:
+        raise RequestEntityTooLarge(f"The archive is {upload.size} bytes; the limit is {limit}.")
     clean = posixpath.normpath(path)
     if not clean.startswith("/"):
         raise Invalid(f"The path {path!r} must be absolute.")
@@ -179,7 +246,7 @@ async def put_archive(service: ContainerService, entry: Entry, path: str, data: 
         entry,
         ["tar", "-x", "-f", "-", "-C", clean],
         timeout=service.settings.archive_timeout,
-        stdin=chunks_of(data),
+        stdin=upload.chunks(),
     )
     if result.status.failure is not None:
         raise Conflict(f"Cannot extract into {path}: tar could not be run in the container ({result.status.failure.strip()}).")
