@@ -34,8 +34,7 @@ from zunk8s.settings import Settings
 from zunk8s.state.store import StateStore
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import CONTAINER_NAME, namespace_for, pod_name, project_hash
-from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_stop_patch
-from zunk8s.translate.quantities import cpu_quantity, memory_quantity
+from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_stop_patch, resources
 from zunk8s.translate.status import now_utc, observe_pod, zun_timestamp
 
 log = structlog.get_logger(__name__)
@@ -135,11 +134,10 @@ class ContainerService:
         async def run() -> None:
             try:
                 async with self._lock(entry.uuid):
-                    if await self.gw.get_record(entry.namespace, entry.uuid) is None:
-                        return
-                    current = self.registry.entry(entry.key)
-                    if current is None:
-                        return
+                    try:
+                        current = await self._fresh(entry)
+                    except ContainerNotFound:
+                        return  # deleted meanwhile
                     await work(current)
             except ZunError as e:
                 log.warning("container_task_failed", task=name, uuid=entry.uuid, error=e.detail)
@@ -339,13 +337,14 @@ class ContainerService:
         entry = await self._start_task(entry, "reboot", "container_rebooting", caller, status="Restarting")
         wait = self._stop_wait(timeout)
 
-        async def work(e: Entry) -> None:
-            if e.status.pod is not None and _not_running(self.gw.cached_pod(e.namespace, e.status.pod)) is False:
-                e = await self._do_stop(e, wait, desired="running")
-            await self._retire_pod(e)
-            await self._launch_pod(e, status="Restarting")
+        self._spawn(entry, "reboot", lambda e: self._restart(e, wait))
 
-        self._spawn(entry, "reboot", work)
+    async def _restart(self, e: Entry, wait: int) -> None:
+        """Stop the current Pod (if it runs), keep its logs, and start the next one."""
+        if e.status.pod is not None and not _not_running(self.gw.cached_pod(e.namespace, e.status.pod)):
+            e = await self._do_stop(e, wait, desired="running")
+        await self._retire_pod(e)
+        await self._launch_pod(e, status="Restarting")
 
     async def kill(self, caller: Caller, entry: Entry, *, name: str) -> None:
         """KILL and TERM end the container; other signals go through commands.send_signal."""
@@ -413,31 +412,22 @@ class ContainerService:
                 spec["name"] = changes.name
             if changes.auto_heal is not None:
                 spec["auto_heal"] = changes.auto_heal
-            resize: dict[str, str] = {}
             if changes.cpu is not None:
                 spec["cpu"] = changes.cpu
-                resize["cpu"] = cpu_quantity(changes.cpu)
             if changes.memory is not None:
                 spec["memory"] = changes.memory
-                resize["memory"] = memory_quantity(changes.memory)
             if not spec:
                 return entry
             entry = await self._patch_record(entry, spec)
-            if resize and entry.status.pod and entry.status.status == "Running":
+            resized = changes.cpu is not None or changes.memory is not None
+            if resized and entry.status.pod and entry.status.status == "Running":
                 await self._resize_running(entry, changes)
             return self.registry.entry(entry.key) or entry
 
     async def _resize_running(self, entry: Entry, changes: ContainerUpdate) -> None:
         """In-place Pod resize (pods/resize, Kubernetes 1.33+); otherwise a documented restart."""
         assert entry.status.pod is not None
-        ratio = self.pod_options.request_ratio
-        res: dict[str, dict[str, str]] = {"limits": {}, "requests": {}}
-        if changes.cpu is not None:
-            res["limits"]["cpu"] = cpu_quantity(changes.cpu)
-            res["requests"]["cpu"] = cpu_quantity(changes.cpu, ratio)
-        if changes.memory is not None:
-            res["limits"]["memory"] = memory_quantity(changes.memory)
-            res["requests"]["memory"] = memory_quantity(changes.memory, ratio)
+        res = resources(cpu=changes.cpu, memory=changes.memory, ratio=self.pod_options.request_ratio)
         patch = {"spec": {"containers": [{"name": CONTAINER_NAME, "resources": res}]}}
         try:
             await resize_pod(self.gw, entry.namespace, entry.status.pod, patch)
@@ -446,12 +436,7 @@ class ContainerService:
             log.info("inplace_resize_unavailable", uuid=entry.uuid, error=e.detail)
         # Fallback: a new Pod with the new resources (the writable layer does not survive).
         entry = await self.patch_status(entry, task_state="container_rebooting")
-        self._spawn(entry, "resize-restart", self._restart_for_resize)
-
-    async def _restart_for_resize(self, e: Entry) -> None:
-        e = await self._do_stop(e, self.settings.kube.stop_timeout, desired="running")
-        await self._retire_pod(e)
-        await self._launch_pod(e, status="Restarting")
+        self._spawn(entry, "resize-restart", lambda e: self._restart(e, self.settings.kube.stop_timeout))
 
     # --- recovery -----------------------------------------------------------------------
 

@@ -40,6 +40,18 @@ class Owner:
     uid: str
 
 
+def resources(*, cpu: float | None, memory: str | None, ratio: float) -> dict[str, dict[str, str]]:
+    """Limits as asked; requests = limits x ratio (1.0: Guaranteed QoS). Also used for in-place resize."""
+    out: dict[str, dict[str, str]] = {"limits": {}, "requests": {}}
+    if cpu is not None:
+        out["limits"]["cpu"] = cpu_quantity(cpu)
+        out["requests"]["cpu"] = cpu_quantity(cpu, ratio)
+    if memory is not None:
+        out["limits"]["memory"] = memory_quantity(memory)
+        out["requests"]["memory"] = memory_quantity(memory, ratio)
+    return out
+
+
 def pod_restart_policy(record: Record) -> str:
     name = (record.restart_policy or {}).get("Name", "no")
     return RESTART_POLICY.get(name, "Never")
@@ -62,11 +74,8 @@ def build_pod(
     if labels_annotation is not None:
         annotations[L.ANN_LABELS] = labels_annotation
 
-    limits = {"cpu": cpu_quantity(record.cpu)}
-    requests = {"cpu": cpu_quantity(record.cpu, options.request_ratio)}
-    if record.memory is not None:
-        limits["memory"] = memory_quantity(record.memory)
-        requests["memory"] = memory_quantity(record.memory, options.request_ratio)
+    res = resources(cpu=record.cpu, memory=record.memory, ratio=options.request_ratio)
+    limits, requests = res["limits"], res["requests"]
     if record.disk:
         limits["ephemeral-storage"] = requests["ephemeral-storage"] = disk_quantity(record.disk)
 

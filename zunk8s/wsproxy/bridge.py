@@ -20,7 +20,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from zunk8s.handlers.keys import SERVICE, SETTINGS
+from zunk8s.handlers.keys import SERVICE, base_url
 from zunk8s.handlers.middlewares import error_response
 from zunk8s.kube.streams import ExecStream, open_stream
 from zunk8s.service.lifecycle import ContainerService
@@ -186,6 +186,4 @@ def setup(app: web.Application) -> None:
 
 def ws_base_url(request: web.Request) -> str:
     """The websocket base URL clients get in attach / exec answers."""
-    configured = request.app[SETTINGS].public_url
-    base = configured or f"{request.scheme}://{request.host}"
-    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + PATH
+    return base_url(request).replace("https://", "wss://", 1).replace("http://", "ws://", 1) + PATH
