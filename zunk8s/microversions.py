@@ -6,6 +6,7 @@ malformed or out of range is a 406.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from zunk8s.errors import NotAcceptable
@@ -21,6 +22,9 @@ class APIVersion(NamedTuple):
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}"
 
+
+# ASCII digits, bounded: str.isdigit() takes '²' (int() refuses it) and int() refuses > 4,300 digits.
+_VERSION_RE = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})")
 
 MIN_VERSION = APIVersion(1, 1)
 MAX_VERSION = APIVersion(1, 40)
@@ -40,10 +44,10 @@ def parse_header(value: str | None) -> APIVersion:
     raw = tokens[1]
     if raw.lower() == "latest":
         return MAX_VERSION
-    parts = raw.split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    match = _VERSION_RE.fullmatch(raw)
+    if match is None:
         raise NotAcceptable("Invalid value for OpenStack-API-Version header")
-    version = APIVersion(int(parts[0]), int(parts[1]))
+    version = APIVersion(int(match[1]), int(match[2]))
     if version.major != MAX_VERSION.major:
         raise NotAcceptable(
             f"Mutually exclusive versions requested. Version {version} requested but not "

@@ -64,8 +64,11 @@ class RecordStatus(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     exit_code: int | None = None
-    # Restarts zunk8s has counted against restart_policy on-failure:N.
+    # Restarts of the current run: the kubelet's (always, on-failure without a limit) or, for
+    # on-failure:N, the new Pods zunk8s made after failures.
     restart_count: int = 0
+    # Logs of earlier Pods are saved on the ConfigMap zun-logs-<uuid> (service/logs.py).
+    logs_saved: bool = False
     # Request id of the operation that set task_state (for container actions / recovery).
     task_request_id: str | None = None
     updated_at: str | None = None

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     exec_timeout: float = Field(default=60.0, gt=0)
     archive_timeout: float = Field(default=600.0, gt=0)
     max_archive_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    # Every JSON request body but put_archive's (413 past it): Zun's bodies are a few KB.
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024)
 
     @field_validator("public_url")
     @classmethod

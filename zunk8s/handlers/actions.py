@@ -18,12 +18,13 @@ from aiohttp.payload import AsyncIterablePayload
 
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
 from zunk8s.handlers.containers import entry_view
-from zunk8s.handlers.keys import SERVICE, caller_of, version_of
-from zunk8s.handlers.params import action_params, query_dict
+from zunk8s.handlers.keys import SERVICE, SETTINGS, caller_of, version_of
+from zunk8s.handlers.params import action_params, archive_body_limit, query_dict, read_body
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
 from zunk8s.schemas.params import (
     TERMINATING_SIGNALS,
+    ascii_int,
     parse_bool,
     parse_non_negative_int,
     parse_signal,
@@ -37,7 +38,9 @@ from zunk8s.service.states import VALID_STATES, check_state
 from zunk8s.wsproxy.bridge import ws_base_url
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
-_SINCE_RE = re.compile(r"(^[0-9]*$)|([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3})")
+# Zun's pattern for `since` (seconds since the epoch, or Docker's log time), matched whole
+# (fullmatch: `$` alone would accept a trailing newline) and in ASCII digits only.
+_SINCE_RE = re.compile(r"[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3}")
 
 
 def _null(status: int) -> web.Response:
@@ -95,10 +98,8 @@ async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> we
     stream = None if stdout == stderr else ("Stdout" if stdout else "Stderr")
     timestamps = parse_bool("timestamps", params.get("timestamps"), extended=True, default=False)
     tail_raw = params.get("tail")
-    tail: int | None = None
-    if not unset(tail_raw) and str(tail_raw) != "all":
-        # Zun's driver treats any non-integer tail as "all".
-        tail = int(str(tail_raw)) if str(tail_raw).isdigit() else None
+    # Zun's driver treats any non-integer tail as "all"; so does zunk8s, for ASCII digits only.
+    tail = None if unset(tail_raw) else ascii_int(str(tail_raw))
     since_seconds = _since_seconds(params.get("since"), now=time.time())
     query = LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps, stream=stream)
     data = await read_logs(request.app[SERVICE].gw, entry, query)
@@ -109,34 +110,41 @@ def _since_seconds(raw: Any, *, now: float) -> int | None:
     if unset(raw):
         return None
     text = str(raw)
-    if not _SINCE_RE.search(text):
-        raise SchemaValidationError(
-            f"Invalid input for query parameters 'since'. Value: '{text}'. '{text}' does not match "
-            f"'{_SINCE_RE.pattern}'"
-        )
-    if text.isdigit():
-        moment = float(text)
+    invalid = SchemaValidationError(
+        f"Invalid input for query parameters 'since'. Value: '{text[:64]}'. It must be seconds since "
+        "the epoch (at most 12 digits) or a time 'YYYY-MM-DD HH:MM:SS,mmm'."
+    )
+    if not _SINCE_RE.fullmatch(text):
+        raise invalid
+    if "-" not in text:
+        moment = float(text)  # 1-12 ASCII digits (the pattern's first branch)
     else:
-        stamp = datetime.strptime(text[:23], "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
+        try:
+            stamp = datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise invalid from None  # e.g. month 99
         moment = stamp.timestamp()
     # Kubernetes' sinceSeconds must be positive.
     return max(1, int(now - moment) + 1)
 
 
 async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    # Zun validates only the query string here (query_param_execute_command).
-    query = query_dict(request)
-    reject_unknown(query, {"command", "run", "interactive"})
-    if unset(query.get("command")):
+    # pecan hands Zun's execute the query string and a JSON body's keys alike (python-zunclient
+    # sends the query string; other clients send a body).
+    reject_unknown(params, {"command", "run", "interactive"})
+    command = params.get("command")
+    if unset(command):
         raise SchemaValidationError("'command' is a required property")
-    run = parse_bool("run", query.get("run"), extended=False, default=True)
-    interactive = parse_bool("interactive", query.get("interactive"), extended=False, default=False)
+    if not isinstance(command, str):
+        raise SchemaValidationError(f"Invalid input for field 'command': {type(command).__name__} is not of type 'string'")
+    run = parse_bool("run", params.get("run"), extended=False, default=True)
+    interactive = parse_bool("interactive", params.get("interactive"), extended=False, default=False)
     service = request.app[SERVICE]
     if not run or interactive:
         # Like Zun: the exec is created now and started when the websocket connects.
-        session = await sessions.create_exec(service, entry, str(query["command"]), ws_base=ws_base_url(request))
+        session = await sessions.create_exec(service, entry, command, ws_base=ws_base_url(request))
         return web.json_response({"output": None, "exit_code": None, "exec_id": session.exec_id, "proxy_url": session.proxy_url})
-    result = await commands.execute(service, entry, str(query["command"]))
+    result = await commands.execute(service, entry, command)
     body = {
         "output": result.output.decode("utf-8", errors="replace"),
         "exit_code": result.status.exit_code,
@@ -187,7 +195,8 @@ async def get_archive(request: web.Request, entry: Entry, params: dict[str, Any]
 
 async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     # The body is read here, not merged into params: it holds the archive (ACTIONS raw_body).
-    upload, body_params = archives.read_upload(await request.read(), version_of(request))
+    limit = archive_body_limit(request.app[SETTINGS].max_archive_bytes)
+    upload, body_params = archives.read_upload(await read_body(request, limit), version_of(request))
     merged = {**params, **body_params}
     reject_unknown(merged, {"path"})
     if upload is None:
@@ -217,7 +226,7 @@ class Action:
     raw_body: bool = False
 
 
-_LATER = "zunk8s does not implement {} yet; see the README's mapping table."
+LATER = "zunk8s does not implement {} yet; see the README's mapping table."
 
 ACTIONS: dict[str, Action] = {
     "start": Action("POST", start),
@@ -240,7 +249,7 @@ ACTIONS: dict[str, Action] = {
             "unpause", "Kubernetes cannot freeze a container's processes, so unpause is not available on zunk8s."
         ),
     ),
-    "rebuild": Action("POST", _not_on_kubernetes("rebuild", _LATER.format("rebuild"))),
+    "rebuild": Action("POST", _not_on_kubernetes("rebuild", LATER.format("rebuild"))),
     "commit": Action(
         "POST",
         _not_on_kubernetes(
@@ -254,30 +263,30 @@ ACTIONS: dict[str, Action] = {
     "attach": Action("GET", attach),
     "resize": Action("POST", resize),
     "top": Action("GET", top),
-    "stats": Action("GET", _not_on_kubernetes("stats", _LATER.format("stats"))),
+    "stats": Action("GET", _not_on_kubernetes("stats", LATER.format("stats"))),
     "get_archive": Action("GET", get_archive),
     "put_archive": Action("POST", put_archive, raw_body=True),
     "add_security_group": Action(
-        "POST", _not_on_kubernetes("add_security_group", _LATER.format("security groups")), max_version=APIVersion(1, 14)
+        "POST", _not_on_kubernetes("add_security_group", LATER.format("security groups")), max_version=APIVersion(1, 14)
     ),
     "remove_security_group": Action(
         "POST",
-        _not_on_kubernetes("remove_security_group", _LATER.format("security groups")),
+        _not_on_kubernetes("remove_security_group", LATER.format("security groups")),
         max_version=APIVersion(1, 14),
     ),
     "network_detach": Action(
-        "POST", _not_on_kubernetes("network_detach", _LATER.format("networks")), min_version=APIVersion(1, 6)
+        "POST", _not_on_kubernetes("network_detach", LATER.format("networks")), min_version=APIVersion(1, 6)
     ),
     "network_attach": Action(
-        "POST", _not_on_kubernetes("network_attach", _LATER.format("networks")), min_version=APIVersion(1, 8)
+        "POST", _not_on_kubernetes("network_attach", LATER.format("networks")), min_version=APIVersion(1, 8)
     ),
     "network_list": Action(
-        "GET", _not_on_kubernetes("network_list", _LATER.format("networks")), min_version=APIVersion(1, 13)
+        "GET", _not_on_kubernetes("network_list", LATER.format("networks")), min_version=APIVersion(1, 13)
     ),
     "resize_container": Action(
-        "POST", _not_on_kubernetes("resize_container", _LATER.format("resize_container")), min_version=APIVersion(1, 19)
+        "POST", _not_on_kubernetes("resize_container", LATER.format("resize_container")), min_version=APIVersion(1, 19)
     ),
-    "container_actions": Action("GET", _not_on_kubernetes("container_actions", _LATER.format("container actions"))),
+    "container_actions": Action("GET", _not_on_kubernetes("container_actions", LATER.format("container actions"))),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -40,18 +41,41 @@ def _is_api_path(path: str) -> bool:
     return path.startswith("/v1") or path.startswith("/containers")
 
 
+def _route(request: web.Request) -> str:
+    """The matched route's template: no query string (websocket tokens travel there)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, and one log line per request (also for a failed or abandoned one), so a hung
+    or failed request leaves a trace with its id, route, status and duration."""
     request_id = f"req-{uuid.uuid4()}"
     request[REQUEST_ID] = request_id
     structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.monotonic()
+    status: int | str = "cancelled"
     try:
         response = await handler(request)
+        status = response.status
     except web.HTTPException as e:
+        status = e.status
         e.headers["x-openstack-request-id"] = request_id
         raise
+    except BaseException as e:
+        status = f"error:{type(e).__name__}"
+        raise
     finally:
-        structlog.contextvars.unbind_contextvars("request_id")
+        log.info(
+            "request",
+            method=request.method,
+            route=_route(request),
+            path=request.path,
+            status=status,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
+        structlog.contextvars.unbind_contextvars("request_id", "project_id")
     if not response.prepared:
         response.headers["x-openstack-request-id"] = request_id
     return response

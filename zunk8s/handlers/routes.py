@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
+from zunk8s.errors import NotImplementedOnKubernetes
 from zunk8s.handlers import actions, containers, versions
+
+# Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
+# method, every sub-path) rather than a bare "Not Found".
+NOT_YET: dict[str, str] = {
+    "services": "Zun's compute services are Kubernetes nodes here; zunk8s does not list services yet.",
+    "hosts": "Zun's hosts are Kubernetes nodes here; zunk8s does not list hosts yet.",
+    "images": "zunk8s does not manage images yet: Kubernetes pulls them from registries at start.",
+    "networks": "zunk8s does not manage networks yet.",
+    "capsules": "zunk8s does not serve capsules yet.",
+    "availability_zones": "zunk8s does not list availability zones yet.",
+    "quotas": "zunk8s does not serve quotas yet.",
+    "quota_classes": "zunk8s does not serve quota classes yet.",
+    "registries": "zunk8s does not serve registries yet.",
+}
+_SEE_README = " See the README's mapping table."
+
+
+def _not_yet(why: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        raise NotImplementedOnKubernetes(why + _SEE_README)
+
+    return handler
 
 
 def add_routes(app: web.Application) -> None:
@@ -20,3 +45,10 @@ def add_routes(app: web.Application) -> None:
         app.router.add_delete(item, containers.delete)
         app.router.add_patch(item, containers.update)
         app.router.add_route("*", f"{item}/{{action}}", actions.dispatch)
+        app.router.add_route(
+            "*", f"{item}/container_actions/{{request_id}}", _not_yet("zunk8s does not record container actions yet.")
+        )
+        for resource, why in NOT_YET.items():
+            handler = _not_yet(why)
+            app.router.add_route("*", f"{prefix}/{resource}", handler)
+            app.router.add_route("*", f"{prefix}/{resource}/{{rest:.*}}", handler)

@@ -1,31 +1,36 @@
-"""Kubernetes API failures as zunk8s errors, decided by HTTP status and Status.reason only."""
+"""Kubernetes API failures as zunk8s errors, decided by HTTP status and Status.reason only.
+
+Callers catch these by class. When one reaches a client it carries a status and code Zun
+itself would send (never a Kubernetes-flavoured ``container.kube-*`` code): an object we
+relied on being gone or changed under us is a 409, Kubernetes unreachable a 503.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from zunk8s.errors import BackendError, BackendUnavailable, Conflict, NotFound, ZunError
+from zunk8s.errors import BackendError, BackendUnavailable, Conflict, ZunError
 
 
-class KubeNotFound(NotFound):
-    code = "kube-not-found"
+class KubeNotFound(Conflict):
+    """404 from Kubernetes. For a client, the container is there but an object its operation
+    needed (its Pod, its namespace) went away meanwhile: Zun's 409 "conflict"."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"Kubernetes no longer has an object this operation needs ({detail}); try again.")
+        self.kube_message = detail
 
 
 class KubeAlreadyExists(Conflict):
-    code = "kube-already-exists"
+    pass
 
 
 class KubeConflict(Conflict):
     """A resourceVersion conflict (optimistic concurrency)."""
 
-    code = "kube-conflict"
 
-
-class KubeGone(ZunError):
+class KubeGone(BackendUnavailable):
     """410 Gone: a watch's resourceVersion is too old; re-list."""
-
-    status = 503
-    code = "kube-gone"
 
 
 class KubeRejected(BackendError):

@@ -24,9 +24,10 @@ def container_links(base_url: str, uuid: str) -> list[dict[str, str]]:
     ]
 
 
-def addresses(st: RecordStatus) -> dict[str, list[dict[str, Any]]] | None:
+def addresses(st: RecordStatus) -> dict[str, list[dict[str, Any]]]:
+    # Zun gives {} (never null) for a container without an address: clients call .values().
     if not st.pod_ip:
-        return None
+        return {}
     version = 6 if ":" in st.pod_ip else 4
     return {
         NETWORK_NAME: [
@@ -79,7 +80,9 @@ def container_view(
             "healthcheck": record.healthcheck,
             "registry_id": record.registry_id,
             "created_at": record.created_at,
-            "updated_at": st.updated_at or record.updated_at,
+            # The later of the last spec change (PATCH, rename) and the last status write; both
+            # are Zun timestamps, which sort as strings.
+            "updated_at": max((t for t in (st.updated_at, record.updated_at) if t), default=None),
         }
     )
     if is_admin:

@@ -22,6 +22,7 @@ from typing import Any
 
 from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge, SchemaValidationError
 from zunk8s.microversions import APIVersion
+from zunk8s.schemas.jsonbody import loads_json
 from zunk8s.service.commands import STDIN_CHUNK, OutputTooLarge, chunks_of, run_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
@@ -181,10 +182,7 @@ def read_upload(raw: bytes, version: APIVersion) -> tuple[Upload | None, dict[st
             return _base64_upload(fast), {}
     if not raw:
         return None, {}
-    try:
-        body = json.loads(raw)
-    except ValueError as e:
-        raise SchemaValidationError(f"The request body is not valid JSON: {e}") from None
+    body = loads_json(raw)
     if not isinstance(body, dict):
         raise SchemaValidationError(f"{type(body).__name__} is not of type 'object'")
     if "data" not in body:

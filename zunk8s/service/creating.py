@@ -47,6 +47,11 @@ def check_supported(spec: ContainerCreate) -> None:
             f"hostname {spec.hostname!r} cannot be used on Kubernetes: it must be a DNS label "
             "(at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit)."
         )
+    if spec.image_driver == "glance":
+        raise NotImplementedOnKubernetes(
+            "image_driver 'glance' needs an OpenStack image service, and zunk8s has none configured: "
+            "Kubernetes pulls images from registries. Use image_driver 'docker' (the default)."
+        )
     if spec.cpu_policy == "dedicated":
         raise NotImplementedOnKubernetes(
             "cpu_policy 'dedicated' needs the kubelet's static CPU manager, which zunk8s "

@@ -12,34 +12,50 @@ requested timeout, the Pod is deleted at once and its logs are first copied to a
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 
-from zunk8s.errors import Conflict, ContainerNotFound, PolicyNotAuthorized, ZunError
+from zunk8s.errors import BackendUnavailable, Conflict, ContainerNotFound, PolicyNotAuthorized, ZunError
 from zunk8s.kube import crd
-from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected
+from zunk8s.kube.errors import KubeAlreadyExists, KubeConflict, KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway, resize_pod
 from zunk8s.records import Desired
 from zunk8s.schemas.containers import ContainerCreate, ContainerUpdate
 from zunk8s.service import creating
 from zunk8s.service.context import Caller
 from zunk8s.service.logs import archive_logs
-from zunk8s.service.registry import Entry, Registry
+from zunk8s.service.registry import Entry, Registry, entry_from_object
 from zunk8s.service.states import check_state
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.settings import Settings
-from zunk8s.state.store import StateStore
+from zunk8s.state.store import LockBusy, StateStore
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import CONTAINER_NAME, namespace_for, pod_name, project_hash
-from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_stop_patch, resources
+from zunk8s.translate.pods import (
+    Owner,
+    PodOptions,
+    build_pod,
+    build_stop_patch,
+    resources,
+    retry_limit,
+    zunk8s_restarts,
+)
 from zunk8s.translate.status import now_utc, observe_pod, zun_timestamp
 
 log = structlog.get_logger(__name__)
 
+# A request waits this long for a container's lock (then 409 "busy"); background work, which
+# already answered 202, waits much longer: giving up would lose an acknowledged action.
 LOCK_WAIT = 5.0
+TASK_LOCK_WAIT = 120.0
+# While the state store is unreachable, background work retries taking its lock this long
+# (then the record keeps its task_state, and recovery re-drives it when the store is back).
+TASK_LOCK_RETRY = 30.0
 
 
 class ContainerService:
@@ -64,8 +80,32 @@ class ContainerService:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _lock(self, uuid: str) -> Any:
-        return self.store.lock(uuid, ttl=self.settings.lock_ttl, wait=LOCK_WAIT)
+    def _lock(self, uuid: str, *, wait: float = LOCK_WAIT) -> Any:
+        return self.store.lock(uuid, ttl=self.settings.lock_ttl, wait=wait)
+
+    @asynccontextmanager
+    async def _task_lock(self, uuid: str) -> AsyncIterator[None]:
+        """The lock for work already acknowledged: waits long, and retries a state store outage."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TASK_LOCK_RETRY
+        delay = 0.2
+        while True:
+            try:
+                lock = self._lock(uuid, wait=TASK_LOCK_WAIT)
+                await lock.__aenter__()
+                break
+            except BackendUnavailable:
+                if loop.time() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 3.0)
+        try:
+            yield
+        except BaseException:
+            if not await lock.__aexit__(*sys.exc_info()):
+                raise
+        else:
+            await lock.__aexit__(None, None, None)
 
     def _now(self) -> str:
         return zun_timestamp(now_utc())
@@ -73,9 +113,15 @@ class ContainerService:
     def namespace(self, project_id: str) -> str:
         return namespace_for(project_id, self.settings.kube.namespace_prefix)
 
-    async def patch_status(self, entry: Entry, **changes: Any) -> Entry:
+    async def patch_status(self, entry: Entry, *, if_unchanged: bool = False, **changes: Any) -> Entry:
+        """Write status fields. ``if_unchanged``: only if the record is still at ``entry``'s
+        resourceVersion (KubeConflict otherwise), for writers that hold no lock and decided
+        from a cache that may be stale (the reconciler)."""
         changes.setdefault("updated_at", self._now())
-        await self.gw.patch_record(entry.namespace, entry.uuid, {"status": changes}, status=True)
+        patch: dict[str, Any] = {"status": changes}
+        if if_unchanged:
+            patch["metadata"] = {"resourceVersion": entry.resource_version}
+        await self.gw.patch_record(entry.namespace, entry.uuid, patch, status=True)
         new = self.registry.entry(entry.key)
         return new if new is not None else entry
 
@@ -133,49 +179,56 @@ class ContainerService:
     def _spawn(self, entry: Entry, name: str, work: Callable[[Entry], Any]) -> None:
         async def run() -> None:
             try:
-                async with self._lock(entry.uuid):
+                async with self._task_lock(entry.uuid):
                     try:
                         current = await self._fresh(entry)
                     except ContainerNotFound:
                         return  # deleted meanwhile
-                    await work(current)
-            except ZunError as e:
-                log.warning("container_task_failed", task=name, uuid=entry.uuid, error=e.detail)
-                await self._fail_task(entry, f"{name} failed: {e.detail}")
-            finally:
-                await self._end_task(entry)
+                    failed = False
+                    try:
+                        await work(current)
+                    except Exception as e:
+                        failed = True
+                        await self._fail_task(entry, name, e)
+                    # Still under the lock: the task_state is cleared in the same write as the
+                    # status the work left, so no other replica sees the old status without a
+                    # task (a second start would pass the state check and replace the new Pod).
+                    await self._end_task(entry, sync=not failed)
+            except (LockBusy, BackendUnavailable) as e:
+                # The record keeps its task_state; recovery re-drives the task once no replica
+                # holds the lock (README: crash recovery).
+                log.error("container_task_not_started", task=name, uuid=entry.uuid, error=e.detail)
 
         self.tasks.spawn(run(), name=f"{name}:{entry.uuid}")
 
-    async def _end_task(self, entry: Entry) -> None:
+    async def _end_task(self, entry: Entry, *, sync: bool = True) -> None:
         current = self.registry.entry(entry.key)
         if current is None:
             return
+        changes = self._pod_changes(current) if sync else None
+        if changes is None and current.status.task_state is None:
+            return
         try:
-            if current.status.task_state is not None:
-                current = await self.patch_status(current, task_state=None, task_request_id=None)
-            # Pod events that arrived while the task owned the status are applied now.
-            await self.sync_from_pod(current)
+            await self.patch_status(current, **(changes or {}), task_state=None, task_request_id=None)
         except KubeNotFound:
             pass
         except ZunError:
             log.exception("task_end_failed", uuid=entry.uuid)
 
-    async def sync_from_pod(self, entry: Entry) -> Entry:
-        """Write what the current Pod shows into the record's status (when no task owns it)."""
+    def _pod_changes(self, entry: Entry) -> dict[str, Any] | None:
+        """What the current Pod (in the cache) says the status should be; None if nothing to change."""
         st = entry.status
-        if st.task_state is not None or st.pod is None:
-            return entry
+        if st.pod is None:
+            return None
         pod = self.gw.cached_pod(entry.namespace, st.pod)
         if pod is None:
             if st.desired == "running" and st.status not in ("Stopped", "Error", "Deleting"):
-                return await self.patch_status(
-                    entry,
-                    status="Error",
-                    status_reason=f"Pod {st.pod} was deleted outside zunk8s; start the container again.",
-                    pod_ip=None,
-                )
-            return entry
+                return {
+                    "status": "Error",
+                    "status_reason": f"Pod {st.pod} was deleted outside zunk8s; start the container again.",
+                    "pod_ip": None,
+                }
+            return None
         obs = observe_pod(pod)
         changes: dict[str, Any] = {
             "status": obs.status,
@@ -184,22 +237,60 @@ class ContainerService:
             "started_at": obs.started_at,
             "finished_at": obs.finished_at,
             "exit_code": obs.exit_code,
-            "restart_count": obs.restart_count,
+            # on-failure:N counts the Pods zunk8s made; otherwise the kubelet counts in the Pod.
+            "restart_count": st.restart_count if zunk8s_restarts(entry.record) else obs.restart_count,
         }
         # A reason we wrote (e.g. a stop-timeout kill or a retry limit) outlives the Pod's own.
         if obs.reason is not None or obs.status not in ("Stopped",):
             changes["status_reason"] = obs.reason
+        if obs.status == "Stopped" and obs.exit_code and st.desired == "running" and st.restart_count < retry_limit(entry.record):
+            changes["status"] = "Restarting"  # on-failure:N: zunk8s is about to run it again
         current = st.model_dump()
         if all(current.get(k) == v for k, v in changes.items()):
-            return entry
-        return await self.patch_status(entry, **changes)
+            return None
+        return changes
 
-    async def _fail_task(self, entry: Entry, reason: str) -> None:
+    async def sync_from_pod(self, entry: Entry) -> Entry:
+        """Write what the current Pod shows into the record's status (when no task owns it).
+
+        Called without the container's lock (by the reconciler), so the write only lands if
+        the record has not changed since ``entry`` was read; on a conflict the fresh record is
+        read and the decision taken again. A Pod missing from the cache is looked up on the
+        API server before the record says it was deleted."""
+        for _ in range(3):
+            if entry.status.task_state is not None:
+                return entry
+            changes = self._pod_changes(entry)
+            if changes is None:
+                return entry
+            if changes.get("status") == "Error" and entry.status.pod is not None:
+                if await self.gw.pod_exists(entry.namespace, entry.status.pod):
+                    continue  # the cache lagged: the Pod is there now (and cached); decide again
+                if entry.record.auto_heal:
+                    await self.heal(entry)
+                    return entry
+            try:
+                return await self.patch_status(entry, if_unchanged=True, **changes)
+            except KubeConflict:
+                fresh = await self.gw.get_record(entry.namespace, entry.uuid)
+                if fresh is None:
+                    return entry
+                entry = self.registry.entry(entry.key) or entry
+        return entry
+
+    async def _fail_task(self, entry: Entry, name: str, error: Exception) -> None:
+        """Leave the reason the task really failed for on the record, and log it in full."""
+        if isinstance(error, ZunError):
+            log.warning("container_task_failed", task=name, uuid=entry.uuid, error=error.detail, exc_info=error)
+            reason = f"{name} failed: {error.detail}"
+        else:
+            log.error("container_task_crashed", task=name, uuid=entry.uuid, exc_info=error)
+            reason = f"{name} failed: internal error ({type(error).__name__}: {error}); see the zunk8s log"
         current = self.registry.entry(entry.key)
         if current is None:
             return
         try:
-            await self.patch_status(current, status="Error", status_reason=reason, task_state=None)
+            await self.patch_status(current, status="Error", status_reason=reason[:1024], task_state=None)
         except ZunError:
             log.exception("status_write_failed", uuid=entry.uuid)
 
@@ -209,6 +300,14 @@ class ContainerService:
         creating.check_create_policy(caller, spec)
         creating.check_supported(spec)
         uuid = str(uuidlib.uuid4())
+        # Taken (and let go) before anything is written: with the state store down, the create
+        # is refused with a 503 here, instead of acknowledged and then failing.
+        async with self._lock(uuid):
+            entry = await self._write_record(caller, spec, uuid)
+        self._spawn(entry, "create", lambda e: self._finish_create(e, run))
+        return entry
+
+    async def _write_record(self, caller: Caller, spec: ContainerCreate, uuid: str) -> Entry:
         record = creating.build_record(caller, spec, uuid=uuid, now=self._now())
         namespace = self.namespace(caller.project_id)
         phash = project_hash(caller.project_id)
@@ -225,9 +324,7 @@ class ContainerService:
             await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
             obj = await self.gw.create_record(namespace, uuid, spec=spec_body, labels=labels)
         entry = self.registry.entry((namespace, uuid))
-        assert entry is not None, obj
-        self._spawn(entry, "create", lambda e: self._finish_create(e, run))
-        return entry
+        return entry if entry is not None else entry_from_object(obj)
 
     async def _finish_create(self, entry: Entry, run: bool) -> None:
         if run:
@@ -239,7 +336,15 @@ class ContainerService:
 
     # --- start / stop / reboot / kill ---------------------------------------------------
 
-    async def _launch_pod(self, entry: Entry, *, status: str, task_state: str | None = None) -> Entry:
+    async def _launch_pod(
+        self,
+        entry: Entry,
+        *,
+        status: str,
+        task_state: str | None = None,
+        restart_count: int = 0,
+        reason: str | None = None,
+    ) -> Entry:
         """Create the next generation's Pod from the record and point the status at it."""
         generation = entry.status.generation + 1
         name = pod_name(entry.uuid, generation)
@@ -248,15 +353,15 @@ class ContainerService:
         entry = await self.patch_status(
             entry,
             status=status,
-            status_reason=None,
+            status_reason=reason,
             desired="running",
             pod=name,
             generation=generation,
             exit_code=None,
             started_at=None,
             finished_at=None,
-            restart_count=0,
-            **({"task_state": task_state} if task_state else {}),
+            restart_count=restart_count,
+            **self._task_fields(task_state),
         )
         manifest = build_pod(
             entry.record,
@@ -276,22 +381,32 @@ class ContainerService:
             return await self.patch_status(entry, status="Error", status_reason=e.detail)
         return entry
 
+    @staticmethod
+    def _task_fields(task_state: str | None) -> dict[str, Any]:
+        return {"task_state": task_state} if task_state else {}
+
     async def start(self, caller: Caller, entry: Entry) -> None:
         entry = await self._start_task(entry, "start", "container_starting", caller)
         self._spawn(entry, "start", self._do_start)
 
     async def _do_start(self, entry: Entry) -> None:
-        await self._retire_pod(entry)
+        entry = await self._retire_pod(entry)
         await self._launch_pod(entry, status=entry.status.status)
 
-    async def _retire_pod(self, entry: Entry) -> None:
+    async def _retire_pod(self, entry: Entry) -> Entry:
         """Remove a previous generation's (already stopped) Pod, keeping its logs."""
         if entry.status.pod is None:
-            return
-        pod = self.gw.cached_pod(entry.namespace, entry.status.pod)
-        if pod is not None:
-            await archive_logs(self.gw, entry, entry.status.pod)
-            await self.gw.delete_pod(entry.namespace, entry.status.pod, grace_seconds=0)
+            return entry
+        name = entry.status.pod
+        if self.gw.cached_pod(entry.namespace, name) is not None:
+            entry = await self._save_logs(entry, name)
+            await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
+        return entry
+
+    async def _save_logs(self, entry: Entry, pod: str) -> Entry:
+        if await archive_logs(self.gw, entry, pod) and not entry.status.logs_saved:
+            return await self.patch_status(entry, logs_saved=True)
+        return entry
 
     async def stop(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
         entry = await self._start_task(entry, "stop", "container_stopping", caller)
@@ -321,7 +436,7 @@ class ContainerService:
         return await self.patch_status(current, status="Stopped")
 
     async def _kill_pod(self, entry: Entry, name: str, *, reason: str | None) -> None:
-        await archive_logs(self.gw, entry, name)
+        await self._save_logs(entry, name)
         await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
         current = self.registry.entry(entry.key) or entry
         await self.patch_status(
@@ -343,7 +458,7 @@ class ContainerService:
         """Stop the current Pod (if it runs), keep its logs, and start the next one."""
         if e.status.pod is not None and not _not_running(self.gw.cached_pod(e.namespace, e.status.pod)):
             e = await self._do_stop(e, wait, desired="running")
-        await self._retire_pod(e)
+        e = await self._retire_pod(e)
         await self._launch_pod(e, status="Restarting")
 
     async def kill(self, caller: Caller, entry: Entry, *, name: str) -> None:
@@ -360,6 +475,63 @@ class ContainerService:
                 await self._do_stop(e, self.settings.kube.stop_timeout)
 
         self._spawn(entry, "kill", work)
+
+    # --- what the reconciler asks for ----------------------------------------------------
+
+    async def restart_after_failure(self, entry: Entry) -> None:
+        """restart_policy on-failure:N: the run ended with a non-zero exit code. Run the
+        container again in a new Pod (keeping the logs of the run that ended), or, once it has
+        been restarted N times, leave it Stopped with that run's exit code, saying why."""
+        limit = retry_limit(entry.record)
+        async with self._lock(entry.uuid):
+            fresh = await self._fresh(entry)
+            st = fresh.status
+            pod = self.gw.cached_pod(fresh.namespace, st.pod) if st.pod else None
+            if st.task_state is not None or st.desired != "running" or st.pod != entry.status.pod or pod is None:
+                return  # someone acted meanwhile
+            obs = observe_pod(pod)
+            if not obs.terminal or not obs.exit_code:
+                return
+            if st.restart_count >= limit:
+                await self.patch_status(
+                    fresh,
+                    **(self._pod_changes(fresh) or {}),
+                    desired="stopped",
+                    status_reason=f"maximum retry count {limit} reached",
+                )
+                return
+            fresh = await self.patch_status(fresh, task_state="container_rebooting", status="Restarting")
+        count = st.restart_count + 1
+
+        async def work(e: Entry) -> None:
+            e = await self._retire_pod(e)
+            await self._launch_pod(e, status="Restarting", restart_count=count)
+
+        self._spawn(fresh, "restart", work)
+
+    async def heal(self, entry: Entry) -> None:
+        """auto_heal (Zun: a container missing from the runtime is made again): the running
+        container's Pod is gone, so a new one is made from the record."""
+        async with self._lock(entry.uuid):
+            fresh = await self._fresh(entry)
+            st = fresh.status
+            if (
+                st.task_state is not None
+                or st.desired != "running"
+                or st.pod is None
+                or await self.gw.pod_exists(fresh.namespace, st.pod)
+            ):
+                return
+            gone = st.pod
+            fresh = await self.patch_status(fresh, task_state="container_starting")
+        log.info("auto_heal", uuid=entry.uuid, pod=gone)
+
+        async def work(e: Entry) -> None:
+            await self._launch_pod(
+                e, status="Creating", reason=f"Pod {gone} was deleted outside zunk8s; auto_heal made a new one."
+            )
+
+        self._spawn(fresh, "heal", work)
 
     # --- delete -------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""Container logs: from the Pod while it exists, from the saved copy after zunk8s removed it.
+"""Container logs: every run's, as Docker keeps them for a container across restarts.
 
-Kubernetes keeps a stopped container's logs only while its Pod exists. When zunk8s must delete
-a Pod that has logs (a stop that outlived its timeout, a kill, the next start), it first saves
-them (with timestamps, capped) to a ConfigMap owned by the record, and ``read_logs`` applies
-tail / since / timestamps to that copy itself.
+Kubernetes keeps a container's logs only while its Pod exists, and each start of a Zun
+container is a new Pod. When zunk8s deletes a Pod that has logs (a stop that outlived its
+timeout, a kill, the next start, a restart after a failure) it first appends them (with
+timestamps) to a ConfigMap owned by the record, keeping the newest ``LOG_ARCHIVE_LIMIT``
+bytes (a ConfigMap holds at most 1 MiB). ``read_logs`` gives the saved runs followed by the
+current Pod's, applying tail / since / timestamps itself when there are saved runs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from zunk8s.translate import labels as L
 from zunk8s.translate.names import CONTAINER_NAME, project_hash
 from zunk8s.translate.status import now_utc
 
-LOG_ARCHIVE_LIMIT = 4 * 1024 * 1024
+# A ConfigMap's data may total at most 1 MiB (1,048,576 bytes); leave room for the object.
+LOG_ARCHIVE_LIMIT = 1000 * 1000
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,18 @@ def log_archive_name(uuid: str) -> str:
     return f"zun-logs-{uuid}"
 
 
-async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> None:
-    """Save ``pod``'s logs before zunk8s deletes it."""
+def keep_newest(data: bytes, limit: int = LOG_ARCHIVE_LIMIT) -> bytes:
+    """The last ``limit`` bytes of ``data``, starting at a line."""
+    if len(data) <= limit:
+        return data
+    cut = data[-limit:]
+    newline = cut.find(b"\n")
+    return cut[newline + 1 :] if newline >= 0 else cut
+
+
+async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> bool:
+    """Append ``pod``'s logs to the record's saved logs before zunk8s deletes it; True if
+    anything was saved."""
     try:
         data = await gw.read_logs(
             entry.namespace,
@@ -50,7 +63,13 @@ async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> None:
             limit_bytes=LOG_ARCHIVE_LIMIT,
         )
     except ZunError:
-        return  # nothing readable (never started, or already gone)
+        return False  # nothing readable (never started, or already gone)
+    if not data:
+        return False
+    name = log_archive_name(entry.uuid)
+    earlier = await read_log_archive(gw, entry.namespace, name) if entry.status.logs_saved else None
+    if earlier:
+        data = earlier + (b"" if earlier.endswith(b"\n") else b"\n") + data
     owner = {
         "apiVersion": crd.API_VERSION,
         "kind": crd.KIND,
@@ -62,31 +81,42 @@ async def archive_logs(gw: KubeGateway, entry: Entry, pod: str) -> None:
     await save_log_archive(
         gw,
         entry.namespace,
-        log_archive_name(entry.uuid),
-        data=data,
+        name,
+        data=keep_newest(data),
         owner=owner,
         labels=L.owner_labels(
             uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=gw.instance
         ),
     )
+    return True
 
 
 async def read_logs(gw: KubeGateway, entry: Entry, query: LogsQuery) -> bytes:
     check_state("logs", uuid=entry.uuid, status=entry.status.status)
     pod = entry.status.pod
-    if pod is not None and gw.cached_pod(entry.namespace, pod) is not None:
-        try:
-            return await _pod_logs(gw, entry.namespace, pod, query)
-        except KubeRejected as e:
-            # 400 "container ... is waiting to start": no logs yet.
-            if e.http_status == 400:
-                return b""
-            raise
-    archived = await read_log_archive(gw, entry.namespace, log_archive_name(entry.uuid))
-    if archived is None:
-        return b""
+    cached = gw.cached_pod(entry.namespace, pod) if pod is not None else None
+    # A Pod being deleted had its logs saved first: reading it too would show them twice.
+    live = cached is not None and not (cached.get("metadata") or {}).get("deletionTimestamp")
+    saved = await read_log_archive(gw, entry.namespace, log_archive_name(entry.uuid)) if entry.status.logs_saved else None
+    if not saved:
+        return await _live_logs(gw, entry.namespace, pod, query) if live and pod is not None else b""
+    # Saved runs first, then the current Pod's; filtered here, on the timestamps both carry.
     # The saved copy holds both streams merged (README: "Logs").
-    return filter_archived(archived, query, now=now_utc())
+    current = b""
+    if live and pod is not None:
+        current = await _live_logs(gw, entry.namespace, pod, LogsQuery(None, query.since_seconds, True, query.stream))
+    joined = saved + (b"" if saved.endswith(b"\n") or not current else b"\n") + current
+    return filter_archived(joined, query, now=now_utc())
+
+
+async def _live_logs(gw: KubeGateway, namespace: str, pod: str, query: LogsQuery) -> bytes:
+    try:
+        return await _pod_logs(gw, namespace, pod, query)
+    except KubeRejected as e:
+        # 400 "container ... is waiting to start": no logs yet.
+        if e.http_status == 400:
+            return b""
+        raise
 
 
 async def _pod_logs(gw: KubeGateway, namespace: str, pod: str, query: LogsQuery) -> bytes:

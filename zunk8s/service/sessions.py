@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from zunk8s.errors import InvalidValue, NoInteractiveFlag
+from zunk8s.schemas.params import ascii_int
 from zunk8s.service.commands import split_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
@@ -75,13 +76,22 @@ async def create_exec(service: ContainerService, entry: Entry, command: str, *, 
     return ExecSession(exec_id=exec_id, proxy_url=_ws_url(ws_base, token=token, uuid=entry.uuid, exec_id=exec_id))
 
 
+# A terminal's rows and columns travel as uint16 in the resize channel (kubelet's TerminalSize).
+MAX_TERMINAL_SIDE = 65535
+
+
 def parse_size(params: dict[str, Any]) -> tuple[int, int]:
     out = []
     for key in ("w", "h"):
         raw = params.get(key)
-        if raw is None or not str(raw).isdigit() or int(str(raw)) < 1:
-            raise InvalidValue(f"Invalid input for query parameters '{key}'. Value: '{raw}'. It must be a positive integer.")
-        out.append(int(str(raw)))
+        value = ascii_int(raw) if isinstance(raw, str) else raw if type(raw) is int else None
+        if value is None or not 1 <= value <= MAX_TERMINAL_SIDE:
+            shown = str(raw)[:64]
+            raise InvalidValue(
+                f"Invalid input for query parameters '{key}'. Value: '{shown}'. "
+                f"It must be a whole number from 1 to {MAX_TERMINAL_SIDE}."
+            )
+        out.append(value)
     return out[0], out[1]
 
 
@@ -100,7 +110,7 @@ async def resize(service: ContainerService, entry: Entry, *, width: int, height:
 
 
 def check_exec_id(exec_id: Any) -> str:
-    text = str(exec_id or "")
+    text = exec_id if isinstance(exec_id, str) else ""
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-        raise InvalidValue(f"Invalid input for query parameters 'exec_id'. Value: '{text}'. It must be 64 hex digits.")
+        raise InvalidValue(f"Invalid input for query parameters 'exec_id'. Value: '{text[:64]}'. It must be 64 hex digits.")
     return text

@@ -7,6 +7,7 @@ and values that Kubernetes labels do not.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -55,9 +56,12 @@ def owner_labels(*, uuid: str, project_hash: str, instance: str) -> dict[str, st
 
 
 def instance_for(namespace_prefix: str) -> str:
-    """A label value naming the installation: its namespace prefix, made label-safe."""
-    value = re.sub(r"[^A-Za-z0-9_.-]", "-", namespace_prefix).strip("-_.")[:63].strip("-_.")
-    return value or "default"
+    """A label value naming the installation: its namespace prefix made label-safe (readable),
+    then a digest of the exact prefix, so two prefixes that read the same once made safe
+    (``rel-`` and ``rel``, ``a b`` and ``a-b``) never name the same installation."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "-", namespace_prefix).strip("-_.")[:40].strip("-_.")
+    digest = hashlib.sha256(namespace_prefix.encode()).hexdigest()[:10]
+    return f"{readable}-{digest}" if readable else digest
 
 
 def managed_selector(instance: str) -> str:

@@ -52,7 +52,25 @@ def resources(*, cpu: float | None, memory: str | None, ratio: float) -> dict[st
     return out
 
 
+def retry_limit(record: Record) -> int:
+    """N of restart_policy on-failure:N (0: no limit, or another policy)."""
+    policy = record.restart_policy or {}
+    if policy.get("Name") != "on-failure":
+        return 0
+    count = str(policy.get("MaximumRetryCount") or "0")
+    return int(count) if count.isascii() and count.isdigit() else 0
+
+
+def zunk8s_restarts(record: Record) -> bool:
+    """on-failure:N is carried out by zunk8s, one new Pod per retry (restartPolicy Never): the
+    kubelet would retry forever, lose all but the last run's logs, and the exit code of the
+    last failure once zunk8s stopped it."""
+    return retry_limit(record) > 0
+
+
 def pod_restart_policy(record: Record) -> str:
+    if zunk8s_restarts(record):
+        return "Never"
     name = (record.restart_policy or {}).get("Name", "no")
     return RESTART_POLICY.get(name, "Never")
 
@@ -144,8 +162,10 @@ def build_probe(healthcheck: dict[str, Any]) -> dict[str, Any]:
     command = ["/bin/sh", "-c", str(test)] if isinstance(test, str) else [str(x) for x in test or []]
     probe: dict[str, Any] = {"exec": {"command": command}}
     for zun_key, k8s_key in (("interval", "periodSeconds"), ("timeout", "timeoutSeconds"), ("retries", "failureThreshold")):
-        if healthcheck.get(zun_key) not in (None, ""):
-            probe[k8s_key] = max(1, int(healthcheck[zun_key]))
+        value = healthcheck.get(zun_key)
+        # 0 means "the default", as in Docker (validated as whole numbers at create).
+        if isinstance(value, int) and value > 0:
+            probe[k8s_key] = value
     return probe
 
 

@@ -80,8 +80,11 @@ def observe_pod(pod: dict[str, Any]) -> Observed:
         return Observed("Running", None, started_at=state["running"].get("startedAt"), **common)
     if "terminated" in state:
         term = state["terminated"]
-        terminal = phase in ("Succeeded", "Failed")
         code = term.get("exitCode")
+        # The kubelet runs it again only under its restart policy; until the Pod's phase
+        # catches up, a container that will not be restarted is already Stopped, not Restarting.
+        policy = spec.get("restartPolicy") or "Always"
+        terminal = phase in ("Succeeded", "Failed") or policy == "Never" or (policy == "OnFailure" and code == 0)
         finished = {"started_at": term.get("startedAt"), "finished_at": term.get("finishedAt"), "exit_code": code}
         if not terminal:
             return Observed("Restarting", None, terminal=False, **finished, **common)

@@ -1,0 +1,62 @@
+"""Zun's allowed-state table, pinned literally (zun/common/utils.py VALID_STATES, as recorded in
+shared/zun-api.md §4). The expectations are written out here, not read from zunk8s's table, so
+drift from Zun fails this test."""
+
+from __future__ import annotations
+
+import pytest
+
+from zunk8s.errors import InvalidStateException
+from zunk8s.service.states import VALID_STATES, check_state
+
+ZUN_STATUSES = (
+    "Error", "Running", "Stopped", "Paused", "Unknown", "Creating", "Created",
+    "Deleted", "Deleting", "Rebuilding", "Dead", "Restarting",
+)
+
+ZUN_VALID_STATES = {
+    "start": {"Created", "Stopped", "Error"},
+    "stop": {"Running"},
+    "reboot": {"Created", "Running", "Stopped", "Error"},
+    "rebuild": {"Created", "Running", "Stopped", "Error"},
+    "pause": {"Running"},
+    "unpause": {"Paused"},
+    "kill": {"Running"},
+    "execute": {"Running"},
+    "execute_resize": {"Running"},
+    "attach": {"Running"},
+    "resize": {"Running"},
+    "top": {"Running"},
+    "stats": {"Running"},
+    "logs": {"Created", "Error", "Paused", "Running", "Stopped", "Unknown"},
+    "get_archive": {"Created", "Paused", "Running", "Stopped"},
+    "put_archive": {"Created", "Paused", "Running", "Stopped"},
+    "commit": {"Running", "Stopped", "Paused"},
+    "update": {"Created", "Running", "Stopped", "Paused"},
+    "resize_container": {"Created", "Running", "Stopped", "Paused"},
+    "add_security_group": {"Created", "Running", "Stopped", "Paused"},
+    "remove_security_group": {"Created", "Running", "Stopped", "Paused"},
+    "delete": {"Created", "Error", "Stopped", "Deleted", "Dead"},
+    "delete_force": {
+        "Created", "Creating", "Error", "Running", "Stopped", "Unknown",
+        "Deleted", "Dead", "Restarting", "Rebuilding", "Deleting",
+    },
+    "delete_after_stop": {"Running", "Created", "Error", "Stopped", "Deleted", "Dead"},
+}
+
+
+def test_the_whole_table_is_zuns() -> None:
+    assert {k: set(v) for k, v in VALID_STATES.items()} == ZUN_VALID_STATES
+
+
+@pytest.mark.parametrize("action", sorted(ZUN_VALID_STATES))
+@pytest.mark.parametrize("status", ZUN_STATUSES)
+def test_each_cell(action: str, status: str) -> None:
+    if status in ZUN_VALID_STATES[action]:
+        check_state(action, uuid="u", status=status)
+        return
+    with pytest.raises(InvalidStateException) as err:
+        check_state(action, uuid="u", status=status)
+    verb = action.split("_")[0] if action.startswith("delete") else action
+    assert err.value.detail == f"Cannot {verb} container u in {status} state"
+    assert err.value.status == 409 and err.value.code == "invalid-state-exception"
