@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from zunk8s.handlers import middlewares as mw
 from zunk8s.handlers.keys import SERVICE, SETTINGS
+from zunk8s.handlers.params import archive_body_limit
 from zunk8s.handlers.routes import add_routes
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.metrics import (
@@ -32,6 +33,9 @@ from zunk8s.wsproxy import bridge
 log = structlog.get_logger(__name__)
 
 CAPABILITIES = web.AppKey("capabilities", dict[str, Any])
+RECONCILER = web.AppKey("reconciler", Reconciler)
+# A dependency check must answer a probe quickly, even when Redis drops packets.
+PROBE_TIMEOUT = 2.0
 
 
 async def _backend(app: web.Application) -> AsyncIterator[None]:
@@ -54,6 +58,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         # Serve only once the caches hold the cluster's truth.
         await asyncio.wait_for(asyncio.gather(gateway.records.synced.wait(), gateway.pods.synced.wait()), 60)
         app[SERVICE] = service
+        app[RECONCILER] = reconciler
         app[CAPABILITIES] = {
             "kubernetes_version": version.get("gitVersion"),
             "state_store": "redis" if settings.redis_url else "memory",
@@ -83,8 +88,34 @@ async def capabilities(request: web.Request) -> web.Response:
     return web.json_response(found)
 
 
+async def _dependencies(app: web.Application) -> dict[str, dict[str, Any]]:
+    """Each dependency: reachable or not (and why). Redis is pinged (bounded); Kubernetes is
+    judged by its client's own reachability flag (kube/http.py), so a probe never waits on it."""
+    service = app[SERVICE]
+    checks: dict[str, dict[str, Any]] = {}
+    if app[SETTINGS].redis_url:
+        try:
+            await asyncio.wait_for(service.store.ping(), PROBE_TIMEOUT)
+            checks["redis"] = {"ok": True}
+        except Exception as e:  # any failure means "down"; the probe itself must not fail
+            checks["redis"] = {"ok": False, "detail": f"{type(e).__name__}: {e}"}
+    kube_ok = bool(getattr(service.gw.http, "reachable", True))
+    checks["kubernetes"] = {"ok": True} if kube_ok else {"ok": False, "detail": "Kubernetes API unreachable"}
+    return checks
+
+
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """Liveness: 200 while the process serves; the body says how the dependencies are."""
+    checks = await _dependencies(request.app)
+    return web.json_response({"status": "ok", "checks": checks})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 503 naming what is down while Redis or the Kubernetes API is unreachable."""
+    checks = await _dependencies(request.app)
+    down = [name for name, check in checks.items() if not check["ok"]]
+    body = {"status": "unavailable" if down else "ok", "down": down, "checks": checks}
+    return web.json_response(body, status=503 if down else 200)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -96,7 +127,9 @@ def create_app(settings: Settings) -> web.Application:
             mw.version_middleware,
             mw.noauth_middleware,
         ],
-        client_max_size=settings.max_archive_bytes * 2,
+        # A backstop only: handlers read bodies through handlers.params.read_body, capped per
+        # endpoint; nothing may read more than put_archive's cap.
+        client_max_size=archive_body_limit(settings.max_archive_bytes),
     )
     app[SETTINGS] = settings
     registry = CollectorRegistry()
@@ -106,6 +139,7 @@ def create_app(settings: Settings) -> web.Application:
     add_routes(app)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/zunk8s/capabilities", capabilities)
     bridge.setup(app)
     return app

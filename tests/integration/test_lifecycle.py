@@ -111,16 +111,82 @@ async def test_missing_image_is_error_with_reason(zun: ZunAPI) -> None:
 
 async def test_on_failure_retry_limit(zun: ZunAPI) -> None:
     c = await zun.create(
-        run=True, command=["sh", "-c", "echo try; exit 1"], restart_policy={"Name": "on-failure", "MaximumRetryCount": "1"}
+        run=True, command=["sh", "-c", "echo try; exit 3"], restart_policy={"Name": "on-failure", "MaximumRetryCount": "2"}
     )
     stopped = await zun.wait_for(c["uuid"], "Stopped", timeout=90)
-    assert stopped["status_reason"] == "maximum retry count 1 reached"
+    assert stopped["status_reason"] == "maximum retry count 2 reached"
+    # The last run's own exit code and time, not the code of a kill (#13 class 12).
+    assert stopped["status_detail"].startswith("Exited(3) ") and stopped["status_detail"].endswith(" ago "), stopped
+    # Three runs (the first and two retries), every one in the logs, as Docker keeps them.
+    logs = (await zun.action(c["uuid"], "logs", expect=200)).body
+    assert logs.count("try") == 3, logs
+    stamped = (await zun.action(c["uuid"], "logs", expect=200, timestamps="True", tail="2")).body
+    assert stamped.count("try") == 2 and stamped.startswith("20"), stamped
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_an_exit_without_restart_never_shows_restarting(zun: ZunAPI) -> None:
+    c = await zun.create(run=True, command=["sh", "-c", "sleep 1; exit 2"], restart_policy={"Name": "no"})
+    seen: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 60
+    while asyncio.get_running_loop().time() < deadline:
+        shown = await zun.show(c["uuid"])
+        seen.add(shown["status"])
+        if shown["status"] == "Stopped" and shown["task_state"] is None:
+            break
+        await asyncio.sleep(0.02)
+    assert "Stopped" in seen and "Restarting" not in seen, seen
+    assert shown["status_detail"].startswith("Exited(2) ")
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_a_failing_healthcheck_says_why_the_container_stopped(zun: ZunAPI) -> None:
+    c = await zun.create(
+        run=True,
+        command=["sh", "-c", "touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 3600"],
+        healthcheck={"cmd": "test -e /tmp/ok", "interval": 1, "retries": 1, "timeout": 1},
+    )
+    assert c["healthcheck"] == {"test": "test -e /tmp/ok", "interval": 1, "retries": 1, "timeout": 1}
+    stopped = await zun.wait_for(c["uuid"], "Stopped", timeout=90)
+    reason = stopped["status_reason"] or ""
+    assert reason.startswith("healthcheck failed, so the kubelet killed the container"), stopped
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_auto_heal_makes_a_new_pod(zun: ZunAPI, cluster: Cluster) -> None:
+    c = await zun.create(run=True, auto_heal=True)
+    await zun.wait_for(c["uuid"], "Running")
+    selector = f"zunk8s.openstack.org/uuid={c['uuid']}"
+    kubectl(cluster, "delete", "pods", "-A", "-l", selector, "--grace-period=0", "--force")
+    statuses: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 60
+    while asyncio.get_running_loop().time() < deadline:
+        shown = await zun.show(c["uuid"])
+        statuses.add(shown["status"])
+        generations = kubectl(cluster, "get", "pods", "-A", "-l", selector, "-o", "jsonpath={.items[*].metadata.labels.zunk8s\\.openstack\\.org/generation}")
+        if shown["status"] == "Running" and shown["task_state"] is None and generations.split() == ["2"]:
+            break
+        await asyncio.sleep(0.2)
+    assert shown["status"] == "Running" and generations.split() == ["2"], (shown, generations)
+    assert "Error" not in statuses, statuses
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})
 
 
 async def test_auto_remove(zun: ZunAPI) -> None:
     c = await zun.create(run=True, command=["true"], auto_remove=True)
     await zun.wait_gone(c["uuid"], timeout=60)
+
+
+async def test_patch_moves_updated_at(zun: ZunAPI) -> None:
+    c = await zun.create()
+    before = (await zun.wait_for(c["uuid"], "Created"))["updated_at"]
+    await asyncio.sleep(0.01)
+    for change in ({"cpu": 0.5}, {"memory": 64}, {"name": "moved-along"}):
+        r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json=change)
+        assert r.status == 200, r.body
+        assert r.body["updated_at"] > before, (change, r.body["updated_at"], before)
+        before = r.body["updated_at"]
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
 
 
 async def test_update_and_rename(zun: ZunAPI, cluster: Cluster) -> None:

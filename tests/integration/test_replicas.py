@@ -4,6 +4,9 @@ per-container lock serialises actions across them."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -74,3 +77,59 @@ async def test_resize_reaches_the_stream_held_by_the_other_replica(zun: ZunAPI, 
             seen += msg.data.decode()
         assert "45 123" in seen
     await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"}, project="proj-ha")
+
+
+def _pods_of(cluster: Cluster, uuid: str) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "pods", "-A", "-l",
+         f"zunk8s.openstack.org/uuid={uuid}", "-o", "json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return [p for p in json.loads(out)["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
+async def _race(replicas: tuple[ZunAPI, ZunAPI], uuid: str, actions: list[str], project: str) -> list[int]:
+    calls = [
+        replicas[i % 2].call("POST", f"/v1/containers/{uuid}/{action}", project=project)
+        for i, action in enumerate(actions)
+    ]
+    return [r.status for r in await asyncio.gather(*calls)]
+
+
+async def test_racing_actions_over_two_replicas(zun: ZunAPI, second: ZunAPI, cluster: Cluster) -> None:
+    """#13 class 7: the state check, task_state and the lock are one step across replicas. Ten
+    starts of a stopped container spread over two replicas, 20 rounds: exactly one 202 a round,
+    exactly one live Pod, no task_state left behind. Then mixes of stop/reboot/kill/start on a
+    running one: at most one 202 (the first action makes the container busy)."""
+    project = "proj-race"
+    c = await zun.create(project=project, run=True, command=["sh", "-c", "trap 'sleep 2; exit 0' TERM; while :; do sleep 1; done"])
+    uuid = c["uuid"]
+    replicas = (zun, second)
+    await zun.wait_for(uuid, "Running", project=project)
+    for round_ in range(int(os.environ.get("ZUNK8S_RACE_ROUNDS", "20"))):
+        await zun.action(uuid, "kill", project=project)
+        await second.wait_for(uuid, "Stopped", project=project)
+        statuses = await _race(replicas, uuid, ["start"] * 10, project)
+        assert sorted(statuses) == [202] + [409] * 9, (round_, statuses)
+        shown = await zun.wait_for(uuid, "Running", project=project)
+        assert shown["task_state"] is None
+        pods = _pods_of(cluster, uuid)
+        assert len(pods) == 1, (round_, [p["metadata"]["name"] for p in pods])
+    for round_ in range(6):
+        # From Running: stop and reboot are both allowed; the winner takes seconds (the process
+        # takes 2 s over SIGTERM), so every other one meets a busy container.
+        # From Stopped: start and reboot are both allowed; after the winner, status is Creating.
+        mix = ["stop", "reboot"] * 5 if round_ % 2 == 0 else ["start", "reboot"] * 5
+        statuses = await _race(replicas, uuid, mix, project)
+        assert statuses.count(202) == 1 and set(statuses) <= {202, 409}, f"round {round_}: {list(zip(mix, statuses))}"
+        shown = await zun.wait_for(uuid, "Running", "Stopped", project=project, timeout=60)
+        assert shown["task_state"] is None
+        assert len(_pods_of(cluster, uuid)) == 1
+        if round_ % 2 == 0 and shown["status"] == "Running":
+            await zun.action(uuid, "kill", project=project)
+            await zun.wait_for(uuid, "Stopped", project=project)
+        elif round_ % 2 == 1 and shown["status"] == "Stopped":
+            await zun.action(uuid, "start", project=project)
+            await zun.wait_for(uuid, "Running", project=project)
+    r = await second.call("DELETE", f"/v1/containers/{uuid}", params={"force": "true"}, project=project, roles="admin")
+    assert r.status == 204

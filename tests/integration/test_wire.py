@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.integration.zunapi import ZunAPI
+from tests.integration.zunapi import Response, ZunAPI
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -121,3 +122,114 @@ async def test_legacy_command_string_at_default_version(zun: ZunAPI) -> None:
     assert r.status == 202, r.body
     assert r.body["command"] == ["sleep", "a b"]
     await zun.call("DELETE", f"/v1/containers/{r.body['uuid']}")
+
+
+# --- issue #13: bad input over HTTP is a Zun-shaped 4xx, never a 500 ---------------------------
+
+def _zun_error(r: Response, status: int) -> dict[str, object]:
+    assert r.status == status, (r.status, r.body)
+    assert isinstance(r.body, dict), r.body
+    err = r.body["errors"][0]
+    assert err["status"] == status and str(err["code"]).startswith("container.") and err["detail"], err
+    return dict(err)
+
+
+BAD_RAW_BODIES = [
+    (b"[" * 2000, 400),
+    (b'{"image": "busybox", "cpu": NaN}', 400),
+    (b'{"image": "busybox", "cpu": Infinity}', 400),
+    (b'{"image": "busybox", "memory": ' + b"9" * 4000 + b"}", 400),
+    (b'{"image": "busybox", "healthcheck": {"test": 5}}', 400),
+    (b'{"image": "busybox", "healthcheck": {"cmd": "true", "interval": "abc"}}', 400),
+    (b'{"image": "busybox", "image_driver": "glance"}', 501),
+    (b"\xff\xfe", 400),
+    (b"[1, 2]", 400),
+]
+
+
+@pytest.mark.parametrize(("raw", "status"), BAD_RAW_BODIES)
+async def test_bad_bodies(zun: ZunAPI, raw: bytes, status: int) -> None:
+    headers = {"Content-Type": "application/json", "OpenStack-API-Version": "container 1.40"}
+    async with zun.client.post("/v1/containers", data=raw, headers=headers) as resp:
+        r = Response(resp.status, await resp.json(), dict(resp.headers))
+    _zun_error(r, status)
+
+
+async def test_bodies_are_capped(zun: ZunAPI) -> None:
+    big = b'{"image": "busybox", "name": "' + b"x" * (1024 * 1024) + b'"}'
+    headers = {"Content-Type": "application/json", "OpenStack-API-Version": "container 1.40"}
+    async with zun.client.post("/v1/containers", data=big, headers=headers) as resp:
+        r = Response(resp.status, await resp.json(), dict(resp.headers))
+    assert "limit" in str(_zun_error(r, 413)["detail"])
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(64):
+            yield b" " * 65536
+
+    async with zun.client.post("/v1/containers", data=chunked(), headers=headers) as resp:
+        r = Response(resp.status, await resp.json(), dict(resp.headers))
+    _zun_error(r, 413)
+
+
+@pytest.mark.parametrize("header", ["container 1.²", "container ².1", "container 1." + "9" * 5000, "container 1.٣"])
+async def test_unicode_and_huge_versions_are_406(zun: ZunAPI, header: str) -> None:
+    r = await zun.call("GET", "/v1/containers", version=None, headers={"OpenStack-API-Version": header})
+    _zun_error(r, 406)
+
+
+async def test_bad_numbers_in_queries(zun: ZunAPI) -> None:
+    c = await zun.create(run=True, interactive=True, tty=True)
+    await zun.wait_for(c["uuid"], "Running")
+    base = f"/v1/containers/{c['uuid']}"
+    for method, action, params in (
+        ("POST", "stop", {"timeout": "²"}),
+        ("POST", "reboot", {"timeout": "9" * 5000}),
+        ("POST", "resize", {"w": "²", "h": "24"}),
+        ("POST", "resize", {"w": "80", "h": "9" * 5000}),
+        ("POST", "execute_resize", {"exec_id": "a" * 64, "w": "٣", "h": "3"}),
+        ("GET", "logs", {"since": "123\n"}),
+        ("GET", "logs", {"since": "x2020-01-01 00:00:00,000"}),
+        ("GET", "logs", {"since": "2020-99-99 99:99:99,999"}),
+        ("GET", "logs", {"since": "9" * 5000}),
+    ):
+        r = await zun.call(method, f"{base}/{action}", params=params)
+        _zun_error(r, 400)
+    # tail: any non-integer is "all", as Zun's driver reads it; never a 500.
+    r = await zun.call("GET", f"{base}/logs", params={"tail": "²"})
+    assert r.status == 200
+    await zun.call("DELETE", base, params={"stop": "true"})
+
+
+async def test_execute_takes_a_json_body(zun: ZunAPI) -> None:
+    c = await zun.create(run=True)
+    await zun.wait_for(c["uuid"], "Running")
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/execute", json={"command": "echo from-body", "run": True})
+    assert r.status == 200 and r.body["output"] == "from-body\n" and r.body["exit_code"] == 0, r.body
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/execute", json={"command": ["echo"]})
+    _zun_error(r, 400)
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/execute", json=[1])
+    _zun_error(r, 400)
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})
+
+
+async def test_addresses_is_an_object(zun: ZunAPI) -> None:
+    c = await zun.create()
+    assert c["addresses"] == {}
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/hosts", "/v1/images", "/v1/images/abc", "/v1/quotas/p1", "/v1/capsules", "/v1/services", "/v1/registries",
+     "/v1/availability_zones", "/v1/quota_classes/default", "/v1/networks", "/capsules"],
+)
+async def test_resources_not_served_yet_are_501(zun: ZunAPI, path: str) -> None:
+    err = _zun_error(await zun.call("GET", path), 501)
+    assert "zunk8s does not" in str(err["detail"])
+
+
+async def test_container_actions_are_501_at_both_paths(zun: ZunAPI) -> None:
+    c = await zun.create()
+    for path in ("container_actions", "container_actions/req-1"):
+        _zun_error(await zun.call("GET", f"/v1/containers/{c['uuid']}/{path}"), 501)
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")

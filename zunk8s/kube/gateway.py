@@ -36,8 +36,10 @@ class KubeGateway:
         self.http = http
         self.instance = instance
         selector = L.managed_selector(instance)
-        self.records = Informer(http, path=crd.ALL_RECORDS_PATH, label_selector=selector, name="records")
-        self.pods = Informer(http, path="/api/v1/pods", label_selector=selector, name="pods")
+        self.records = Informer(
+            http, path=crd.ALL_RECORDS_PATH, label_selector=selector, name="records", transform=Informer.slim_record
+        )
+        self.pods = Informer(http, path="/api/v1/pods", label_selector=selector, name="pods", transform=Informer.slim_pod)
         self._namespaces: set[str] = set()
         self.server_version: dict[str, Any] = {}
         # Whether pods/log accepts ?stream= (learned from the first answer; None = not yet known).
@@ -164,6 +166,29 @@ class KubeGateway:
 
     def cached_pod(self, namespace: str, name: str) -> Obj | None:
         return self.pods.store.get((namespace, name))
+
+    async def live_pod(self, namespace: str, name: str) -> Obj | None:
+        """The Pod from the cache, or else from the API server: a Pod another replica made a
+        moment ago may not have reached this replica's watch yet, and a decision taken on its
+        absence (stop it? delete it? is it gone?) must not be taken on a lagging cache."""
+        cached = self.cached_pod(namespace, name)
+        if cached is not None:
+            return cached
+        try:
+            obj: Obj = await self.http.request("GET", pod_path(namespace, name))
+        except KubeNotFound:
+            return None
+        self.pods.upsert_local(obj)
+        return self.cached_pod(namespace, name)
+
+    async def pod_events(self, namespace: str, name: str) -> list[Obj]:
+        """The events Kubernetes recorded about one Pod (kubelet probe failures, kills)."""
+        body = await self.http.request(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/events",
+            params={"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={name}"},
+        )
+        return list(body.get("items") or [])
 
     async def read_logs(
         self,

@@ -7,10 +7,16 @@ what lets ``tar -x`` see end-of-file. We offer v5 first and fall back to v4, whe
 be closed without closing the whole stream (and losing the exit status).
 
 The codec functions are pure and tested without a socket; ``ExecStream`` is the socket.
+
+The channel-3 status is the last thing the API server sends: once it arrives the process is
+over, and nothing more is read. A stream can also end without one (the connection reset, or
+the API server closed it): then the exit status is unknown, and ``ExitStatus.known`` says so
+rather than inventing one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +45,15 @@ class ExitStatus:
     # Set when Kubernetes could not run the command (not found, not executable, container
     # gone...): the Status message, since there is no exit code of the process itself.
     failure: str | None = None
+    # False when no status arrived at all (the stream broke or stalled first): the process may
+    # have failed or succeeded; ``failure`` says what happened to the stream.
+    known: bool = True
+
+
+def unknown_status(why: str) -> ExitStatus:
+    """No exit status was reported. 126 (as for a command that could not be run) keeps callers
+    that only look at ``failure`` on their error path; ``known`` tells the others."""
+    return ExitStatus(126, f"no exit status arrived: {why}", known=False)
 
 
 def decode_frame(data: bytes) -> tuple[int, bytes]:
@@ -91,11 +106,28 @@ def stream_params(
     return params
 
 
+def describe_end(*, close_code: int | None, error: BaseException | None) -> str:
+    """Why a stream ended without a status, for logs and error messages: a close frame from the
+    API server (``close_code``), or a connection that broke (``error``, when one is known)."""
+    if close_code is not None:
+        return f"the API server closed the exec stream (code {close_code})"
+    if error is None or isinstance(error, ConnectionResetError):
+        # aiohttp reports a reset as a failure to write (the close reply it tries to send).
+        return "the API server dropped the connection"
+    return f"the connection to the API server broke ({type(error).__name__}: {error})"
+
+
 class ExecStream:
+    # A peer that no longer reads (its side is stuck) never answers our close frame: past this
+    # the connection is dropped instead of waited for.
+    CLOSE_TIMEOUT = 2.0
+
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._ws = ws
         self.protocol = ws.protocol or V4
         self.status: ExitStatus | None = None
+        # Why the stream ended without a status (None while open or once a status arrived).
+        self.ended: str | None = None
 
     @property
     def can_close_stdin(self) -> bool:
@@ -118,24 +150,36 @@ class ExecStream:
             await self._ws.send_bytes(resize_frame(width, height))
 
     async def frames(self) -> AsyncIterator[tuple[int, bytes]]:
-        """Output frames (channel, payload) until the stream ends; channel 3 sets ``status``."""
-        async for msg in self._ws:
+        """Output frames (channel, payload) until the channel-3 status (which sets ``status``
+        and ends the iteration: the process is over) or the end of the stream (``status`` stays
+        None and ``ended`` says why)."""
+        while True:
+            msg = await self._ws.receive()
             if msg.type == aiohttp.WSMsgType.BINARY:
                 channel, payload = decode_frame(msg.data)
             elif msg.type == aiohttp.WSMsgType.TEXT:  # base64 protocols are not negotiated by us
                 channel, payload = decode_frame(msg.data.encode())
-            elif msg.type == aiohttp.WSMsgType.ERROR:
-                break
+            elif msg.type == aiohttp.WSMsgType.CLOSE:
+                self.ended = describe_end(close_code=int(msg.data), error=None)
+                return
+            elif msg.type in (aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                error = msg.data if isinstance(msg.data, BaseException) else self._ws.exception()
+                self.ended = describe_end(close_code=None, error=error)
+                return
             else:
                 continue
             if channel == ERROR:
                 self.status = parse_status(payload)
-                continue
+                return
             if payload:
                 yield channel, payload
 
     async def close(self) -> None:
-        await self._ws.close()
+        try:
+            async with asyncio.timeout(self.CLOSE_TIMEOUT):
+                await self._ws.close()
+        except TimeoutError:
+            pass  # aiohttp drops the connection when its close is cancelled
 
 
 async def open_stream(

@@ -3,13 +3,19 @@
 The loop is kopf's continuous_watch: list (remember resourceVersion), watch from it with
 bookmarks, and on 410 Gone go back and list again. kubernetes_asyncio's Watch would retry a
 410 with the same stale resourceVersion, so it is not used.
+
+Each informer may slim what it caches (``transform``, applied to listed, watched and locally
+written objects alike): 10,000 whole Pods held ~800 MB, mostly ``managedFields`` and spec
+fields zunk8s never reads. Lists are read in pages, so a fresh replica never holds 10,000
+whole objects at once either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import structlog
@@ -22,6 +28,69 @@ log = structlog.get_logger(__name__)
 Obj = dict[str, Any]
 Handler = Callable[[str, Obj], Awaitable[None] | None]
 Key = tuple[str, str]
+Transform = Callable[[Obj], Obj]
+
+# Objects per list page: bounds the memory a (re-)list of 10,000 objects needs at once.
+LIST_PAGE = 100
+
+# What zunk8s reads from a cached Pod, and nothing else (translate/status.py observe_pod;
+# service/lifecycle.py and reconciler.py: metadata name, namespace, labels, creation and
+# deletion timestamps). Code that starts reading another Pod field must add it here
+# (tests/unit/test_watch_slim.py checks observe_pod against whole Pods).
+POD_METADATA = ("name", "namespace", "uid", "resourceVersion", "labels", "creationTimestamp", "deletionTimestamp")
+POD_SPEC = ("nodeName", "restartPolicy")
+POD_STATUS = ("phase", "reason", "message", "podIP")
+POD_CONDITION = ("type", "status", "reason", "message")
+POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState")
+# Strings up to this length are interned: label keys and values, phases, node names and
+# timestamps repeat across thousands of cached objects (json.loads makes a new copy each time).
+_INTERN_MAX = 32
+
+
+def _compact(value: Any) -> Any:
+    """A copy of a JSON value with dict keys and short strings interned (shared between objects)."""
+    if isinstance(value, dict):
+        return {sys.intern(k): _compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    if isinstance(value, str) and len(value) <= _INTERN_MAX:
+        return sys.intern(value)
+    return value
+
+
+def _pick(obj: Obj, fields: Iterable[str]) -> Obj:
+    return {k: obj[k] for k in fields if obj.get(k) is not None}
+
+
+def slim_record(obj: Obj) -> Obj:
+    """A ZunContainer record as cached: metadata (without managedFields), spec and status."""
+    out: Obj = {"metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}}
+    for part in ("spec", "status"):
+        if part in obj:
+            out[part] = obj[part]
+    result: Obj = _compact(out)
+    return result
+
+
+def slim_pod(obj: Obj) -> Obj:
+    """A Pod as cached: only the fields zunk8s reads (see POD_* above)."""
+    status = obj.get("status") or {}
+    slim_status = _pick(status, POD_STATUS)
+    if status.get("conditions"):
+        slim_status["conditions"] = [_pick(c, POD_CONDITION) for c in status["conditions"]]
+    if status.get("containerStatuses"):
+        slim_status["containerStatuses"] = [_pick(c, POD_CONTAINER_STATUS) for c in status["containerStatuses"]]
+    out: Obj = {
+        "metadata": _pick(obj.get("metadata") or {}, POD_METADATA),
+        "spec": _pick(obj.get("spec") or {}, POD_SPEC),
+        "status": slim_status,
+    }
+    result: Obj = _compact(out)
+    return result
+
+
+def _keep(obj: Obj) -> Obj:
+    return obj
 
 
 def key_of(obj: Obj) -> Key:
@@ -30,11 +99,18 @@ def key_of(obj: Obj) -> Key:
 
 
 class Informer:
-    def __init__(self, http: KubeHTTP, *, path: str, label_selector: str, name: str) -> None:
+    # The transforms the gateway configures its informers with.
+    slim_record = staticmethod(slim_record)
+    slim_pod = staticmethod(slim_pod)
+
+    def __init__(
+        self, http: KubeHTTP, *, path: str, label_selector: str, name: str, transform: Transform | None = None
+    ) -> None:
         self._http = http
         self._path = path
         self._selector = label_selector
         self.name = name
+        self._transform: Transform = transform or _keep
         self.store: dict[Key, Obj] = {}
         self.synced = asyncio.Event()
         self._handlers: list[Handler] = []
@@ -46,11 +122,12 @@ class Informer:
     def upsert_local(self, obj: Obj) -> None:
         """Apply an object we just wrote, so this replica reads its own writes at once.
 
-        A watch event with an older resourceVersion never replaces a newer one."""
+        A watch event with an older resourceVersion never replaces a newer one. The caller's
+        object is left as it is (the cache holds a transformed copy)."""
         key = key_of(obj)
         current = self.store.get(key)
         if current is None or _rv(obj) >= _rv(current):
-            self.store[key] = obj
+            self.store[key] = self._transform(obj)
 
     def remove_local(self, key: Key) -> None:
         self.store.pop(key, None)
@@ -81,20 +158,40 @@ class Informer:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
+    async def _list_pages(self) -> tuple[dict[Key, Obj], str]:
+        """Every matching object (transformed), read LIST_PAGE at a time, and the list's
+        resourceVersion. An expired continue token (410) fails the whole list: run() lists again."""
+        fresh: dict[Key, Obj] = {}
+        params: dict[str, str | int | bool | list[str]] = {"labelSelector": self._selector, "limit": LIST_PAGE}
+        while True:
+            body = await self._http.request("GET", self._path, params=params, timeout=60)
+            for item in body.get("items") or []:
+                fresh[key_of(item)] = self._transform(item)
+            meta = body.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                return fresh, str(meta.get("resourceVersion") or "")
+            params["continue"] = str(token)
+
     async def _list(self) -> str:
-        body = await self._http.request("GET", self._path, params={"labelSelector": self._selector}, timeout=60)
-        fresh = {key_of(item): item for item in body.get("items") or []}
-        gone = [k for k in self.store if k not in fresh]
+        fresh, rv = await self._list_pages()
+        list_rv = _rv({"metadata": {"resourceVersion": rv}})
+        # An object written through this replica (upsert_local) after the list's snapshot is
+        # newer than the list: keep it, or a re-list during a burst of creates would drop Pods
+        # just made and report them deleted. The watch from ``rv`` brings their later events.
+        gone = [k for k, obj in self.store.items() if k not in fresh and not (list_rv and _rv(obj) > list_rv)]
         for k in gone:
             obj = self.store.pop(k)
             await self._emit("DELETED", obj)
         for k, item in fresh.items():
             old = self.store.get(k)
+            if old is not None and _rv(old) > _rv(item):
+                continue  # a newer local write
             self.store[k] = item
             if old is None or _rv(old) != _rv(item):
                 await self._emit("ADDED" if old is None else "MODIFIED", item)
         self.synced.set()
-        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+        return rv
 
     async def _watch(self, rv: str) -> None:
         params: dict[str, str | int | bool | list[str]] = {
@@ -112,14 +209,15 @@ class Informer:
                         continue
                     event = json.loads(line)
                     kind = event.get("type")
-                    obj = event.get("object") or {}
+                    raw = event.get("object") or {}
                     if kind == "ERROR":
-                        if obj.get("code") == 410:
+                        if raw.get("code") == 410:
                             return  # resourceVersion too old: re-list
-                        raise RuntimeError(f"watch error: {obj.get('message')}")
-                    rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+                        raise RuntimeError(f"watch error: {raw.get('message')}")
+                    rv = str((raw.get("metadata") or {}).get("resourceVersion") or rv)
                     if kind == "BOOKMARK":
                         continue
+                    obj = self._transform(raw)
                     key = key_of(obj)
                     if kind == "DELETED":
                         self.store.pop(key, None)

@@ -4,6 +4,13 @@ put_archive feeds the tar to ``tar -x`` on stdin and half-closes stdin (v5 CLOSE
 returns as soon as tar finishes; nothing waits for a timeout. Archives are capped at
 ``max_archive_bytes`` (413 past it); they are held in memory once, because Zun's API carries
 them base64-encoded inside a JSON document anyway.
+
+tar must not exit while much of the archive is still on its way: containerd 1.6 then never
+reports the exit (it waits for its copy of the unread input), and when it does, the input left
+unread makes it reset the connection, which can lose the exit status on the way or turn it into
+a "Success" (the API server reads an empty status stream as success). So before sending more
+than ``CHECK_ABOVE`` bytes, the two reasons tar stops at once are ruled out here: data that is
+no archive, and a target that is no writable directory.
 """
 
 from __future__ import annotations
@@ -20,10 +27,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from zunk8s.errors import Base64Exception, Conflict, Invalid, RequestEntityTooLarge, SchemaValidationError
+from zunk8s.errors import (
+    BackendUnavailable,
+    Base64Exception,
+    Conflict,
+    Invalid,
+    RequestEntityTooLarge,
+    SchemaValidationError,
+)
 from zunk8s.microversions import APIVersion
 from zunk8s.schemas.jsonbody import loads_json
-from zunk8s.service.commands import STDIN_CHUNK, OutputTooLarge, chunks_of, run_command
+from zunk8s.service.commands import STDIN_CHUNK, CommandResult, OutputTooLarge, chunks_of, run_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
@@ -32,6 +46,15 @@ BASE64_SINCE = APIVersion(1, 25)
 # Go's os.FileMode type bits, which Docker's path stat reports in `mode`.
 GO_MODE_DIR = 1 << 31
 GO_MODE_SYMLINK = 1 << 27
+# Up to this much input can sit in the pipes between containerd and tar (64 KiB of FIFO, 64 KiB
+# of pipe) when tar stops reading, without any of the failures above: smaller archives are sent
+# without the checks.
+CHECK_ABOVE = 64 * 1024
+# tar -x writes to stderr only when it fails; when it then goes silent this long, it has exited
+# (see run_command's stall_after_stderr).
+TAR_STALL = 15.0
+# What tar reads from stdin besides a plain archive (busybox tar detects these itself).
+COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"\x5d\x00\x00")
 
 
 @dataclass(frozen=True)
@@ -151,6 +174,8 @@ async def get_archive(service: ContainerService, entry: Entry, path: str, *, ver
         )
     except OutputTooLarge:
         raise RequestEntityTooLarge(f"The archive of {path} is larger than the {limit}-byte limit.") from None
+    if not result.status.known:
+        raise BackendUnavailable(f"Cannot archive {path}: tar's {result.status.failure}.")
     if result.status.failure is not None:
         raise Conflict(f"Cannot archive {path}: tar could not be run in the container ({result.status.failure.strip()}).")
     if result.status.exit_code != 0:
@@ -231,6 +256,45 @@ def decode_archive(data: Any, version: APIVersion) -> bytes:
         raise Invalid("The archive string holds characters beyond one byte each.") from None
 
 
+def looks_like_archive(head: bytes) -> bool:
+    """Whether the first block is one tar can read: a tar header (its checksum holds), the zero
+    block of an empty archive, or a compressed stream (tar decides on those)."""
+    block = head[: tarfile.BLOCKSIZE]
+    if head.startswith(COMPRESSED_MAGIC) or (len(block) == tarfile.BLOCKSIZE and not block.strip(b"\0")):
+        return True
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
+
+
+async def _check_target(service: ContainerService, entry: Entry, path: str, clean: str) -> None:
+    """Refuse at once what tar would fail on at its first member (see the module docstring)."""
+    result = await run_command(
+        service, entry, ["test", "-d", clean, "-a", "-w", clean], timeout=service.settings.exec_timeout
+    )
+    if result.status.known and result.status.failure is None and result.status.exit_code == 1:
+        raise Invalid(f"Could not put archive into {path}: there is no writable directory {clean} in the container.")
+    # 0, or an image without `test`: tar itself decides.
+
+
+def _extract_failed(result: CommandResult, path: str) -> None:
+    status = result.status
+    said = result.output.decode("utf-8", errors="replace").strip()
+    if not status.known:
+        if said:  # tar writes to stderr only when it fails
+            raise Invalid(f"Could not put archive into {path}: {said} ({status.failure}).")
+        raise BackendUnavailable(
+            f"Cannot tell whether the archive was extracted into {path}: {status.failure}. "
+            "It may be partly extracted."
+        )
+    if status.failure is not None:
+        raise Conflict(f"Cannot extract into {path}: tar could not be run in the container ({status.failure.strip()}).")
+    if status.exit_code != 0:
+        raise Invalid(f"Could not put archive into {path}: {said}")
+
+
 async def put_archive(service: ContainerService, entry: Entry, path: str, upload: Upload) -> None:
     _require_running(entry, "put_archive")
     limit = service.settings.max_archive_bytes
@@ -239,14 +303,16 @@ async def put_archive(service: ContainerService, entry: Entry, path: str, upload
     clean = posixpath.normpath(path)
     if not clean.startswith("/"):
         raise Invalid(f"The path {path!r} must be absolute.")
+    if upload.size > CHECK_ABOVE:
+        if not looks_like_archive(next(upload.chunks(), b"")):
+            raise Invalid(f"Could not put archive into {path}: the data is not a tar archive.")
+        await _check_target(service, entry, path, clean)
     result = await run_command(
         service,
         entry,
         ["tar", "-x", "-f", "-", "-C", clean],
         timeout=service.settings.archive_timeout,
         stdin=upload.chunks(),
+        stall_after_stderr=TAR_STALL,
     )
-    if result.status.failure is not None:
-        raise Conflict(f"Cannot extract into {path}: tar could not be run in the container ({result.status.failure.strip()}).")
-    if result.status.exit_code != 0:
-        raise Invalid(f"Could not put archive into {path}: {result.output.decode('utf-8', errors='replace').strip()}")
+    _extract_failed(result, path)

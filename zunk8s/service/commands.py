@@ -12,13 +12,17 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import aiohttp
+import structlog
+
 from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes, ZunError
-from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, open_stream
+from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, open_stream, unknown_status
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.names import CONTAINER_NAME
 
+log = structlog.get_logger(__name__)
 STDIN_CHUNK = 1024 * 1024
 
 
@@ -57,6 +61,16 @@ def _pod_of(entry: Entry) -> str:
     return entry.status.pod
 
 
+@dataclass
+class _Progress:
+    """What a running command has shown so far, for the stall watchdog and the logs."""
+
+    last_activity: float
+    sent: int = 0
+    stdin_done: bool = False
+    stderr_seen: bool = False
+
+
 async def run_command(
     service: ContainerService,
     entry: Entry,
@@ -66,9 +80,22 @@ async def run_command(
     stdin: Iterable[bytes] | None = None,
     stdout_sink: Callable[[bytes], None] | None = None,
     max_output: int = 64 * 1024 * 1024,
+    stall_after_stderr: float | None = None,
 ) -> CommandResult:
     """Run ``argv`` in the container. ``stdin`` chunks are sent (then stdin is half-closed)
-    while output is read; stdout goes to ``stdout_sink`` when given, else into the result."""
+    while output is read; stdout goes to ``stdout_sink`` when given, else into the result.
+
+    The command is over when its channel-3 status arrives: feeding stops there, whatever is
+    left of stdin. When the stream ends without a status, the result's status is unknown
+    (``status.known`` False) and the reason is logged.
+
+    ``stall_after_stderr``: for commands that write to stderr only when they fail (``tar -x``).
+    A process that exits while its stdin is still being delivered may never get an exit
+    status: containerd 1.6 waits, without end, for its copy of the unread input into the
+    process's stdin pipe (which the shim keeps open) before reporting the exit. So once the
+    command has written to stderr and then nothing moves (no output, no stdin accepted) for
+    this many seconds, it is taken as exited, its status unknown.
+    """
     stream = await open_stream(
         service.gw.http,
         kind="exec",
@@ -78,6 +105,14 @@ async def run_command(
         command=argv,
         stdin=stdin is not None,
     )
+    if stdin is not None and not stream.can_close_stdin:
+        # Without a half-close the command would wait for the end of its input forever.
+        try:
+            await stream.close_stdin()  # raises StdinCloseUnsupported
+        finally:
+            await stream.close()
+    loop = asyncio.get_running_loop()
+    progress = _Progress(last_activity=loop.time())
     out: list[bytes] = []
     stdout: list[bytes] = []
     stderr: list[bytes] = []
@@ -85,43 +120,89 @@ async def run_command(
 
     async def feed() -> None:
         assert stdin is not None
-        for chunk in stdin:
-            await stream.send_stdin(chunk)
-        await stream.close_stdin()
-
-    async def pump() -> None:
-        # stdin is fed while output is read, so a command that writes as it reads cannot block.
-        feeder = asyncio.create_task(feed()) if stdin is not None else None
         try:
-            await read()
-        finally:
-            if feeder is not None:
-                if not feeder.done():
-                    feeder.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await feeder
+            for chunk in stdin:
+                await stream.send_stdin(chunk)
+                progress.sent += len(chunk)
+                progress.last_activity = loop.time()
+            await stream.close_stdin()
+            progress.stdin_done = True
+        except (aiohttp.ClientError, ConnectionError) as e:
+            # The stream broke under the sender (the remote end closed or reset it): the reader
+            # learns how the command ended, if it can be known.
+            log.info("exec_stdin_interrupted", uuid=entry.uuid, command=argv[0], sent=progress.sent, error=repr(e))
 
     async def read() -> None:
         nonlocal size
         async for channel, payload in stream.frames():
+            progress.last_activity = loop.time()
             size += len(payload)
             if size > max_output:
                 raise OutputTooLarge(f"The command's output exceeded {max_output} bytes.")
+            if channel == STDERR:
+                progress.stderr_seen = True
             if channel == STDOUT and stdout_sink is not None:
                 stdout_sink(payload)
             elif channel in (STDOUT, STDERR):
                 out.append(payload)
                 (stdout if channel == STDOUT else stderr).append(payload)
 
+    async def watch(grace: float) -> None:
+        while True:
+            await asyncio.sleep(min(grace / 4, 1.0))
+            if progress.stderr_seen and loop.time() - progress.last_activity > grace:
+                return
+
+    reader = asyncio.create_task(read())
+    feeder = asyncio.create_task(feed()) if stdin is not None else None
+    watchdog = asyncio.create_task(watch(stall_after_stderr)) if stdin is not None and stall_after_stderr else None
+    helpers = [t for t in (feeder, watchdog) if t is not None]
+    stalled = False
     try:
-        await asyncio.wait_for(pump(), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            waiting: set[asyncio.Task[None]] = {reader, *helpers}
+            while not reader.done():
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if feeder in done:
+                    feeder.result()  # a fault of the input itself (not of the stream) is raised
+                if watchdog in done:
+                    stalled = True
+                    break
+            if reader.done():
+                reader.result()  # OutputTooLarge, a failing sink
     except TimeoutError:
         # Closing the stream does not kill the process in the container (Kubernetes has no way
         # to); it is left to finish on its own.
+        log.warning("exec_timeout", uuid=entry.uuid, command=argv[0], timeout=timeout, sent=progress.sent)
         raise Conflict(f"Timeout on executing command: {shlex.join(argv)}") from None
     finally:
+        for task in (reader, *helpers):
+            task.cancel()
+        for task in (reader, *helpers):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await stream.close()
-    status = stream.status or ExitStatus(126, "the exec stream ended without a status")
+    status = stream.status
+    if status is None:
+        why = (
+            f"the exec stream went silent for {stall_after_stderr:g} s after the command wrote to stderr"
+            if stalled
+            else stream.ended or "the exec stream ended"
+        )
+        log.warning(
+            "exec_status_missing",
+            uuid=entry.uuid,
+            command=argv[0],
+            why=why,
+            stdin_sent=progress.sent,
+            stdin_closed=progress.stdin_done,
+            stderr=b"".join(stderr)[:200].decode("utf-8", errors="replace"),
+        )
+        status = unknown_status(why)
+    elif feeder is not None and not progress.stdin_done:
+        log.info(
+            "exec_exited_before_input_sent", uuid=entry.uuid, command=argv[0], exit_code=status.exit_code, sent=progress.sent
+        )
     return CommandResult(b"".join(out), b"".join(stdout), b"".join(stderr), status)
 
 

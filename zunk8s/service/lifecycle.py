@@ -12,10 +12,9 @@ requested timeout, the Pod is deleted at once and its logs are first copied to a
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid as uuidlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
@@ -56,6 +55,8 @@ TASK_LOCK_WAIT = 120.0
 # While the state store is unreachable, background work retries taking its lock this long
 # (then the record keeps its task_state, and recovery re-drives it when the store is back).
 TASK_LOCK_RETRY = 30.0
+# Conditional task_state writes retried on a resourceVersion conflict (reconciler writes race).
+CLAIM_ATTEMPTS = 5
 
 
 class ContainerService:
@@ -89,23 +90,17 @@ class ContainerService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TASK_LOCK_RETRY
         delay = 0.2
-        while True:
-            try:
-                lock = self._lock(uuid, wait=TASK_LOCK_WAIT)
-                await lock.__aenter__()
-                break
-            except BackendUnavailable:
-                if loop.time() + delay > deadline:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 3.0)
-        try:
+        async with AsyncExitStack() as stack:
+            while True:
+                try:
+                    await stack.enter_async_context(self._lock(uuid, wait=TASK_LOCK_WAIT))
+                    break
+                except BackendUnavailable:
+                    if loop.time() + delay > deadline:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 3.0)
             yield
-        except BaseException:
-            if not await lock.__aexit__(*sys.exc_info()):
-                raise
-        else:
-            await lock.__aexit__(None, None, None)
 
     def _now(self) -> str:
         return zun_timestamp(now_utc())
@@ -168,13 +163,30 @@ class ContainerService:
             )
 
     async def _start_task(self, entry: Entry, action: str, task_state: str, caller: Caller, **status: Any) -> Entry:
-        """Check state and set task_state under the lock; the background work re-takes it."""
-        async with self._lock(entry.uuid):
+        return await self._claim(
+            entry,
+            lambda fresh: self._begin_checks(fresh, action),
+            task_state=task_state,
+            task_request_id=caller.request_id,
+            **status,
+        )
+
+    async def _claim(self, entry: Entry, check: Callable[[Entry], None], **status: Any) -> Entry:
+        """Check the record as the API server has it and set its task_state, as one step across
+        replicas: the write is conditional on the resourceVersion that was checked, and on a
+        conflict the check is made again on the newer record. No lock is waited for, so an
+        action on a container whose task is running is a 409 at once (the background work
+        holds the container's lock for the whole operation). The state store must be up: the
+        work that follows the 202 needs its lock (503 now rather than a 202 that stalls)."""
+        await self.store.ping()
+        for _ in range(CLAIM_ATTEMPTS):
             fresh = await self._fresh(entry)
-            self._begin_checks(fresh, action)
-            return await self.patch_status(
-                fresh, task_state=task_state, task_request_id=caller.request_id, **status
-            )
+            check(fresh)
+            try:
+                return await self.patch_status(fresh, if_unchanged=True, **status)
+            except KubeConflict:
+                continue  # written meanwhile (another replica, the reconciler): check again
+        raise Conflict(f"Container {entry.uuid} is changing too fast to act on; try again.")
 
     def _spawn(self, entry: Entry, name: str, work: Callable[[Entry], Any]) -> None:
         async def run() -> None:
@@ -243,28 +255,39 @@ class ContainerService:
         # A reason we wrote (e.g. a stop-timeout kill or a retry limit) outlives the Pod's own.
         if obs.reason is not None or obs.status not in ("Stopped",):
             changes["status_reason"] = obs.reason
-        if obs.status == "Stopped" and obs.exit_code and st.desired == "running" and st.restart_count < retry_limit(entry.record):
-            changes["status"] = "Restarting"  # on-failure:N: zunk8s is about to run it again
+        if zunk8s_restarts(entry.record) and st.desired == "running":
+            # on-failure:N: Restarting between a failed run and the next one's start, as Docker
+            # shows it (restart_after_failure makes the next Pod); after N retries, Stopped.
+            limit = retry_limit(entry.record)
+            failed = obs.status == "Stopped" and bool(obs.exit_code)
+            if failed and st.restart_count >= limit:
+                changes.update(desired="stopped", status_reason=f"maximum retry count {limit} reached")
+            elif failed or (obs.status == "Creating" and st.restart_count > 0):
+                changes["status"] = "Restarting"
         current = st.model_dump()
         if all(current.get(k) == v for k, v in changes.items()):
             return None
         return changes
 
-    async def sync_from_pod(self, entry: Entry) -> Entry:
+    async def sync_from_pod(self, entry: Entry, *, reason: str | None = None) -> Entry:
         """Write what the current Pod shows into the record's status (when no task owns it).
 
         Called without the container's lock (by the reconciler), so the write only lands if
         the record has not changed since ``entry`` was read; on a conflict the fresh record is
         read and the decision taken again. A Pod missing from the cache is looked up on the
-        API server before the record says it was deleted."""
+        API server before the record says it was deleted. ``reason``: why the container
+        ended, when the caller knows better than the Pod (a healthcheck kill)."""
         for _ in range(3):
             if entry.status.task_state is not None:
                 return entry
             changes = self._pod_changes(entry)
             if changes is None:
                 return entry
-            if changes.get("status") == "Error" and entry.status.pod is not None:
-                if await self.gw.pod_exists(entry.namespace, entry.status.pod):
+            if reason is not None:
+                changes["status_reason"] = reason
+            pod = entry.status.pod
+            if pod is not None and self.gw.cached_pod(entry.namespace, pod) is None:
+                if await self.gw.live_pod(entry.namespace, pod) is not None:
                     continue  # the cache lagged: the Pod is there now (and cached); decide again
                 if entry.record.auto_heal:
                     await self.heal(entry)
@@ -398,7 +421,7 @@ class ContainerService:
         if entry.status.pod is None:
             return entry
         name = entry.status.pod
-        if self.gw.cached_pod(entry.namespace, name) is not None:
+        if await self.gw.live_pod(entry.namespace, name) is not None:
             entry = await self._save_logs(entry, name)
             await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
         return entry
@@ -421,7 +444,7 @@ class ContainerService:
     async def _do_stop(self, entry: Entry, wait: int, *, desired: Desired = "stopped") -> Entry:
         entry = await self.patch_status(entry, desired=desired)
         name = entry.status.pod
-        if name is None or self.gw.cached_pod(entry.namespace, name) is None:
+        if name is None or await self.gw.live_pod(entry.namespace, name) is None:
             return await self.patch_status(entry, status="Stopped")
         try:
             await self.gw.patch_pod(entry.namespace, name, build_stop_patch())
@@ -456,7 +479,7 @@ class ContainerService:
 
     async def _restart(self, e: Entry, wait: int) -> None:
         """Stop the current Pod (if it runs), keep its logs, and start the next one."""
-        if e.status.pod is not None and not _not_running(self.gw.cached_pod(e.namespace, e.status.pod)):
+        if e.status.pod is not None and not _not_running(await self.gw.live_pod(e.namespace, e.status.pod)):
             e = await self._do_stop(e, wait, desired="running")
         e = await self._retire_pod(e)
         await self._launch_pod(e, status="Restarting")
@@ -479,9 +502,9 @@ class ContainerService:
     # --- what the reconciler asks for ----------------------------------------------------
 
     async def restart_after_failure(self, entry: Entry) -> None:
-        """restart_policy on-failure:N: the run ended with a non-zero exit code. Run the
-        container again in a new Pod (keeping the logs of the run that ended), or, once it has
-        been restarted N times, leave it Stopped with that run's exit code, saying why."""
+        """restart_policy on-failure:N: the run ended with a non-zero exit code and has been
+        retried fewer than N times: run the container again in a new Pod, keeping the logs of
+        the run that ended."""
         limit = retry_limit(entry.record)
         async with self._lock(entry.uuid):
             fresh = await self._fresh(entry)
@@ -490,16 +513,8 @@ class ContainerService:
             if st.task_state is not None or st.desired != "running" or st.pod != entry.status.pod or pod is None:
                 return  # someone acted meanwhile
             obs = observe_pod(pod)
-            if not obs.terminal or not obs.exit_code:
-                return
-            if st.restart_count >= limit:
-                await self.patch_status(
-                    fresh,
-                    **(self._pod_changes(fresh) or {}),
-                    desired="stopped",
-                    status_reason=f"maximum retry count {limit} reached",
-                )
-                return
+            if not obs.terminal or not obs.exit_code or st.restart_count >= limit:
+                return  # the limit is written with the last run's status (_pod_changes)
             fresh = await self.patch_status(fresh, task_state="container_rebooting", status="Restarting")
         count = st.restart_count + 1
 
@@ -519,7 +534,7 @@ class ContainerService:
                 st.task_state is not None
                 or st.desired != "running"
                 or st.pod is None
-                or await self.gw.pod_exists(fresh.namespace, st.pod)
+                or await self.gw.live_pod(fresh.namespace, st.pod) is not None
             ):
                 return
             gone = st.pod
@@ -544,16 +559,17 @@ class ContainerService:
             action = "delete_force"
         else:
             action = "delete"
-        async with self._lock(entry.uuid):
-            fresh = await self._fresh(entry)
+
+        def check(fresh: Entry) -> None:
             check_state(action, uuid=fresh.uuid, status=fresh.status.status)
             if fresh.status.task_state is not None and not force:
                 raise Conflict(f"Container {fresh.uuid} is busy ({fresh.status.task_state}); try again when it finishes.")
-            fresh = await self.patch_status(fresh, status="Deleting", task_state="container_deleting")
+
+        fresh = await self._claim(entry, check, status="Deleting", task_state="container_deleting")
         grace = 0 if force else None
 
         async def work(e: Entry) -> None:
-            if e.status.pod is not None and self.gw.cached_pod(e.namespace, e.status.pod) is not None:
+            if e.status.pod is not None and await self.gw.live_pod(e.namespace, e.status.pod) is not None:
                 await self.gw.delete_pod(e.namespace, e.status.pod, grace_seconds=grace)
             await self.gw.delete_record(e.namespace, e.uuid)
 
@@ -664,7 +680,7 @@ class ContainerService:
                 await self.gw.delete_pod(e.namespace, e.status.pod, grace_seconds=0)
             await self.gw.delete_record(e.namespace, e.uuid)
         elif task in ("container_starting", "container_rebooting"):
-            if e.status.pod is None or self.gw.cached_pod(e.namespace, e.status.pod) is None:
+            if e.status.pod is None or await self.gw.live_pod(e.namespace, e.status.pod) is None:
                 await self._retire_pod(e)
                 await self._launch_pod(e, status=e.status.status)
 

@@ -1,8 +1,10 @@
 """Keeps records true to their Pods, enforces what Kubernetes does not, and recovers after a crash.
 
 * Pod watch events -> record status (``ContainerService.sync_from_pod``).
-* restart_policy ``on-failure:N``: the kubelet retries forever, so zunk8s stops the Pod
-  once it has restarted N times; ``auto_remove`` deletes a container that exited.
+* restart_policy ``on-failure:N``: zunk8s runs a failed container again in a new Pod, N times
+  (translate/pods.py ``zunk8s_restarts``); ``auto_remove`` deletes a container that exited;
+  a container killed for a failing healthcheck says so in ``status_reason``; ``auto_heal``
+  makes a new Pod for a running container whose Pod vanished.
 * Only the leading replica of an installation does this (a renewed lock in the state
   store); a replica that owns a task still syncs that container when the task ends.
 * Start-up and periodic recovery, Zun's init_containers rule: an unfinished create ends in
@@ -23,7 +25,7 @@ from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.state.store import LockBusy
 from zunk8s.translate import labels as L
-from zunk8s.translate.pods import build_stop_patch
+from zunk8s.translate.pods import zunk8s_restarts
 from zunk8s.translate.status import observe_pod
 
 log = structlog.get_logger(__name__)
@@ -91,7 +93,9 @@ class Reconciler:
         if entry is None or entry.status.pod is None:
             return  # an orphan Pod (the sweep removes it) or no current Pod
         try:
-            entry = await self.svc.sync_from_pod(entry)
+            pod = self.gw.cached_pod(entry.namespace, entry.status.pod)
+            reason = await self._healthcheck_kill(entry, pod) if pod is not None else None
+            entry = await self.svc.sync_from_pod(entry, reason=reason)
             pod = self.gw.cached_pod(entry.namespace, str(entry.status.pod))
             if pod is not None:
                 await self._enforce_policies(entry, pod)
@@ -102,49 +106,87 @@ class Reconciler:
         if entry.status.task_state is not None or entry.uuid in self._enforcing:
             return
         obs = observe_pod(pod)
-        policy = entry.record.restart_policy or {}
-        limit = int(policy.get("MaximumRetryCount") or 0)
-        if policy.get("Name") == "on-failure" and limit > 0 and obs.status == "Restarting" and obs.restart_count >= limit:
-            self._enforcing.add(entry.uuid)
-            try:
-                await self.svc.patch_status(
-                    entry, desired="stopped", status_reason=f"maximum retry count {limit} reached"
-                )
-                await self.gw.patch_pod(entry.namespace, str(entry.status.pod), build_stop_patch())
-            finally:
-                self._enforcing.discard(entry.uuid)
-        elif entry.record.auto_remove and obs.terminal and entry.status.desired == "running":
-            self._enforcing.add(entry.uuid)
-            try:
+        if not obs.terminal or entry.status.desired != "running":
+            return
+        self._enforcing.add(entry.uuid)
+        try:
+            if entry.record.auto_remove:
                 await self.svc.patch_status(entry, status="Deleted")
                 await self.gw.delete_record(entry.namespace, entry.uuid)
-            finally:
-                self._enforcing.discard(entry.uuid)
+            elif zunk8s_restarts(entry.record) and obs.exit_code:
+                await self.svc.restart_after_failure(entry)
+        finally:
+            self._enforcing.discard(entry.uuid)
+
+    async def _healthcheck_kill(self, entry: Entry, pod: dict[str, Any]) -> str | None:
+        """Why a container with a healthcheck ended, when the kubelet killed it for failing its
+        liveness probe: the Pod does not say so, its events do. Asked only once per such end
+        (the reason is then on the record)."""
+        if not entry.record.healthcheck or entry.status.desired != "running" or entry.status.status_reason:
+            return None
+        obs = observe_pod(pod)
+        if not obs.terminal or not obs.exit_code:
+            return None
+        name = str((pod.get("metadata") or {}).get("name"))
+        events = await self.gw.pod_events(entry.namespace, name)
+        # The kubelet's words: "Unhealthy" / "Liveness probe failed: <output>", then "Killing"
+        # ("Stopping container main" under restartPolicy Never, "... failed liveness probe, will
+        # be restarted" otherwise). zunk8s never stops a container it wants running this way.
+        failures = [
+            str(e.get("message") or "")
+            for e in events
+            if e.get("reason") == "Unhealthy" and str(e.get("message") or "").startswith("Liveness probe failed")
+        ]
+        killed = any(e.get("reason") == "Killing" for e in events)
+        if not failures or not killed:
+            return None
+        return f"healthcheck failed, so the kubelet killed the container ({failures[-1].strip()[:300]})"
 
     # --- recovery -----------------------------------------------------------------------
 
     async def run(self) -> None:
         """Lead or wait: one replica per installation reconciles (a lock in the state store,
-        renewed while held); the others serve requests and take over when it dies."""
+        renewed while held); the others serve requests and take over when it dies. A leader
+        whose lock is lost (Redis flushed or restarted, or renewals failing for a whole TTL)
+        stops leading at once, since another replica may already lead, and tries again later."""
         await self.gw.records.synced.wait()
         await self.gw.pods.synced.wait()
         interval = self.svc.settings.sweep_interval
         key = f"leader-{self.gw.instance}"
+
+        async def sweep_forever() -> None:
+            while True:
+                # The first sweep also catches up with what happened while following.
+                await self.sweep()
+                await asyncio.sleep(interval)
+
         while True:
             try:
                 # One quick try, then our own sleep: a cancelled wait inside redis-py's blocking
                 # lock acquisition can hang shutdown.
-                async with self.svc.store.lock(key, ttl=self.svc.settings.lock_ttl, wait=0):
+                async with self.svc.store.lock(key, ttl=self.svc.settings.lock_ttl, wait=0) as held:
                     self.leader = True
                     log.info("reconciler_leading", instance=self.gw.instance)
-                    while True:
-                        # The first sweep also catches up with what happened while following.
-                        await self.sweep()
-                        await asyncio.sleep(interval)
+                    sweeping = asyncio.create_task(sweep_forever(), name="reconciler:sweep")
+                    lost = asyncio.create_task(held.lost.wait(), name="reconciler:lock-lost")
+                    try:
+                        await asyncio.wait((sweeping, lost), return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        self.leader = False
+                        sweeping.cancel()
+                        lost.cancel()
+                        await asyncio.gather(sweeping, lost, return_exceptions=True)
+                    if not held.lost.is_set():
+                        sweeping.result()  # the sweep failed: raise its error
+                log.warning("reconciler_lost_leadership", instance=self.gw.instance)
+                await asyncio.sleep(interval)
             except asyncio.CancelledError:
                 raise
             except LockBusy:
                 await asyncio.sleep(interval)  # another replica leads
+            except ZunError as e:  # the state store (Redis) or Kubernetes is unavailable
+                log.warning("reconciler_paused", error=e.detail)
+                await asyncio.sleep(interval)
             except Exception:
                 log.exception("reconciler_failed")
                 await asyncio.sleep(interval)
@@ -170,7 +212,7 @@ class Reconciler:
             if _age_seconds(entry.record.created_at, now) < stale:
                 return
         elif st.task_state is None:
-            await self.svc.sync_from_pod(entry)
+            await self._reconcile(entry.key)  # also what a missed Pod event should have done
             return
         elif _age_seconds(st.updated_at, now) < stale:
             return

@@ -118,6 +118,13 @@ class Registry:
             raise Conflict("Multiple containers exist with same name. Please use the container uuid instead.")
         return matches[0]
 
+    async def fresh(self, key: Key) -> Entry | None:
+        """The record as the API server has it now (also into the cache): for decisions this
+        replica's cache may be too late for, e.g. a stream opened here for a container another
+        replica started a moment ago."""
+        await self._gw.get_record(*key)
+        return self.entry(key)
+
     async def _refresh_for(self, caller: Caller, ident: str) -> None:
         if is_uuid_like(ident):
             selector = f"{L.UUID}={ident.lower()}"

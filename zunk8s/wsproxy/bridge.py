@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import codecs
-from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,7 +69,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     exec_id = request.query.get("exec_id")
     if session.get("kind") == "exec" and exec_id != session.get("exec_id"):
         return error_response(status=401, code="", title="Unauthorized", detail="Token does not match exec_id")
-    entry = service.registry.entry((str(session["namespace"]), str(session["uuid"])))
+    key = (str(session["namespace"]), str(session["uuid"]))
+    entry = service.registry.entry(key)
+    if entry is None or entry.status.pod is None or entry.status.status != "Running":
+        entry = await service.registry.fresh(key)  # this replica's cache may lag the writer's
     if entry is None or entry.status.pod is None or entry.status.status != "Running":
         return error_response(status=409, code="conflict", title="Conflict", detail="The container is not running")
 
@@ -98,7 +100,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     request.app[STREAMS].add(ws)
     stream_id = stream_id_for(uuid=entry.uuid, exec_id=exec_id if is_exec else None)
     try:
-        await _bridge(service, ws, stream, stream_id=stream_id, b64=b64)
+        await _bridge(service, ws, stream, stream_id=stream_id, b64=b64, uuid=entry.uuid)
     finally:
         request.app[STREAMS].discard(ws)
         await stream.close()
@@ -108,30 +110,39 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _bridge(
-    service: ContainerService, ws: web.WebSocketResponse, stream: ExecStream, *, stream_id: str, b64: bool
+    service: ContainerService, ws: web.WebSocketResponse, stream: ExecStream, *, stream_id: str, b64: bool, uuid: str
 ) -> None:
     async with service.store.subscribe(stream_id) as resizes:
         pending = await service.store.get_value(size_key(stream_id))
         if pending is not None:
             await stream.resize(int(pending["w"]), int(pending["h"]))
-        tasks = [
-            asyncio.create_task(_pod_to_client(ws, stream, b64=b64)),
-            asyncio.create_task(_client_to_pod(ws, stream, b64=b64)),
-            asyncio.create_task(_resizes(stream, resizes)),
-        ]
+        pumps = {
+            "pod_to_client": asyncio.create_task(_pod_to_client(ws, stream, b64=b64)),
+            "client_to_pod": asyncio.create_task(_client_to_pod(ws, stream, b64=b64)),
+            "resizes": asyncio.create_task(_resizes(stream, resizes)),
+        }
+        output, client = pumps["pod_to_client"], pumps["client_to_pod"]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            if tasks[1] in done and not tasks[0].done():
+            done, _ = await asyncio.wait(pumps.values(), return_when=asyncio.FIRST_COMPLETED)
+            if client in done and not output.done():
                 # The client left: end stdin (v5) and let the last output drain briefly.
-                with suppress(Exception):
+                try:
                     await stream.close_stdin()
-                await asyncio.wait([tasks[0]], timeout=CLOSE_GRACE)
+                except Exception as e:  # v4 cannot, or the stream is already gone
+                    log.info("ws_stdin_close_failed", uuid=uuid, stream_id=stream_id, error=repr(e))
+                await asyncio.wait([output], timeout=CLOSE_GRACE)
         finally:
-            for t in tasks:
+            for t in pumps.values():
                 t.cancel()
-            for t in tasks:
-                with suppress(asyncio.CancelledError, Exception):
+            for name, t in pumps.items():
+                try:
                     await t
+                except asyncio.CancelledError:
+                    pass
+                except Exception as e:  # the client still gets its close; say here what broke
+                    log.warning("ws_pump_failed", uuid=uuid, stream_id=stream_id, pump=name, error=repr(e))
+        if stream.status is None and stream.ended is not None:
+            log.info("ws_stream_ended_without_status", uuid=uuid, stream_id=stream_id, why=stream.ended)
 
 
 async def _pod_to_client(ws: web.WebSocketResponse, stream: ExecStream, *, b64: bool) -> None:
