@@ -20,7 +20,7 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
     return Settings(
         redis_url=cluster.redis_url,
         kube=KubeSettings(
-            kubeconfig=cluster.kubeconfig,
+            kubeconfig=kube.pop("kubeconfig", cluster.kubeconfig),
             namespace_prefix=prefix,
             # The test node has 2 CPUs; Zun's default of 1 CPU per container would fit two.
             request_ratio=0.01,
@@ -32,11 +32,9 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def ns_prefix(cluster: Cluster) -> Any:
-    prefix = f"zt{secrets.token_hex(3)}-"
-    yield prefix
-    # Leave the cluster clean: delete every namespace this run created (and what they hold).
+def delete_namespaces(cluster: Cluster, prefix: str) -> None:
+    """Leave the cluster clean: delete every namespace a zunk8s with ``prefix`` created (and
+    what they hold), without waiting."""
     out = subprocess.run(
         [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
         capture_output=True, text=True, check=False,
@@ -47,6 +45,13 @@ def ns_prefix(cluster: Cluster) -> Any:
             [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
             capture_output=True, check=False,
         )
+
+
+@pytest.fixture(scope="session")
+def ns_prefix(cluster: Cluster) -> Any:
+    prefix = f"zt{secrets.token_hex(3)}-"
+    yield prefix
+    delete_namespaces(cluster, prefix)
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import re
 import secrets
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import delete_namespaces, make_settings
 from tests.integration.zunapi import Response, ZunAPI
 from zunk8s.app import create_app
 from zunk8s.handlers.keys import SERVICE
@@ -125,7 +123,7 @@ async def outage(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
     kubeconfig = tmp_path_factory.mktemp("outage") / "kubeconfig"
     kubeconfig.write_text(text.replace(f"https://{m.group(1)}:{m.group(2)}", f"https://127.0.0.1:{proxy.port}"))
     prefix = f"zko{secrets.token_hex(3)}-"
-    settings = make_settings(dataclasses.replace(cluster, kubeconfig=str(kubeconfig)), prefix)
+    settings = make_settings(cluster, prefix, kubeconfig=str(kubeconfig))
     settings = settings.model_copy(update={"exec_timeout": EXEC_TIMEOUT})
     try:
         async with TestClient(TestServer(create_app(settings))) as client:
@@ -135,16 +133,7 @@ async def outage(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
                 proxy.restore()  # shut down against a reachable API server
     finally:
         await proxy.close()
-        out = subprocess.run(
-            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
-            capture_output=True, text=True, check=False,
-        ).stdout.split()
-        mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
-        if mine:
-            subprocess.run(
-                [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
-                capture_output=True, check=False,
-            )
+        delete_namespaces(cluster, prefix)
 
 
 def _assert_503(r: Response) -> str:

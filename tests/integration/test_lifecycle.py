@@ -6,9 +6,11 @@ import asyncio
 import subprocess
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
+from zunk8s.handlers.keys import SERVICE
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -277,3 +279,32 @@ async def test_pod_deleted_behind_our_back(zun: ZunAPI, cluster: Cluster) -> Non
     await zun.action(c["uuid"], "start")
     await zun.wait_for(c["uuid"], "Running")
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})
+
+
+async def test_a_crashed_task_leaves_its_real_reason(zun: ZunAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#13 class 5: a background task that fails for any reason (here: a bug injected into the
+    Pod launch) leaves that reason on the record and its traceback in the log, not a misleading
+    'Pod … was deleted outside zunk8s'."""
+    service = zun.client.app[SERVICE]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(service, "_launch_pod", broken)
+    with capture_logs() as logs:
+        c = await zun.create(run=True)
+        err = await zun.wait_for(c["uuid"], "Error", timeout=30)
+    monkeypatch.undo()
+    assert err["status_reason"].startswith("create failed: internal error (RuntimeError: injected fault)"), err
+    crashed = [e for e in logs if e["event"] == "container_task_crashed"]
+    assert crashed and crashed[0]["uuid"] == c["uuid"] and isinstance(crashed[0]["exc_info"], RuntimeError)
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_every_request_is_logged_once(zun: ZunAPI) -> None:
+    with capture_logs() as logs:
+        await zun.call("GET", "/v1/containers/does-not-exist")
+        await zun.call("GET", "/v1/containers", params={"limit": "²"})
+    lines = [e for e in logs if e["event"] == "request"]
+    assert [(e["route"], e["status"]) for e in lines] == [("/v1/containers/{ident}", 404), ("/v1/containers", 400)]
+    assert all(e["request_id"].startswith("req-") and e["duration_ms"] >= 0 for e in lines)

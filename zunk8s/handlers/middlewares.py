@@ -69,6 +69,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     finally:
         log.info(
             "request",
+            request_id=request_id,
             method=request.method,
             route=_route(request),
             path=request.path,
