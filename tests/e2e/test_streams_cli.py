@@ -179,3 +179,14 @@ def test_top_through_the_python_api(server: Server, box: str) -> None:
     assert any("sleep 3600" in row[-1] for row in top["Processes"])
     narrow = zun.containers.top(show(server, box)["uuid"], ps_args="-o pid,comm")
     assert narrow["Titles"] == ["PID", "COMMAND"]
+
+
+def test_cp_into_a_missing_directory_fails_at_once(server: Server, box: str, tmp_path: Path) -> None:
+    # Issue #13: this hung for the whole archive timeout about 1 time in 4.
+    src = tmp_path / "five.bin"
+    src.write_bytes(os.urandom(5 * 1024 * 1024))
+    for _ in range(4):
+        started = time.monotonic()
+        proc = osc(server, "appcontainer", "cp", str(src), f"{box}:/missing-dir", check=False)
+        assert proc.returncode != 0 and "HTTP 400" in proc.stderr and "/missing-dir" in proc.stderr, proc.stderr
+        assert time.monotonic() - started < 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import tarfile
 import time
 from typing import Any
@@ -284,4 +285,55 @@ async def test_logs_split_stdout_and_stderr(zun: ZunAPI) -> None:
     assert tail == "out-2\n"
     r = await zun.call("GET", "/zunk8s/capabilities", project=P)
     assert r.body["log_streams"] is True
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project=P)
+
+
+def _tar_then_garbage(size: int) -> bytes:
+    """A good first member, then bytes that are no tar: tar exits on the second header, with
+    most of its input still on the way."""
+    return _tar_of("first.txt", b"ok\n")[:1024] + os.urandom(size)
+
+
+async def _put(zun: ZunAPI, uuid: str, path: str, blob: bytes) -> tuple[Any, float]:
+    started = time.monotonic()
+    r = await zun.call(
+        "POST", f"/v1/containers/{uuid}/put_archive", params={"path": path},
+        json={"data": base64.b64encode(blob).decode()}, project=P,
+    )
+    return r, time.monotonic() - started
+
+
+async def test_put_archive_into_a_missing_directory_answers_at_once(zun: ZunAPI, box: str) -> None:
+    # Issue #13: tar exits at once while megabytes of input are still on their way. containerd
+    # 1.6 then never reports the exit (the 600 s timeout was reached 1 time in 4), or the exit
+    # status is lost on the way ("ended without a status", or even a false success).
+    big = _tar_of("five.bin", os.urandom(5 * 1024 * 1024))
+    for _ in range(8):
+        r, took = await _put(zun, box, "/missing-dir", big)
+        assert r.status == 400, r.body
+        assert "/missing-dir" in r.body["errors"][0]["detail"]
+        assert took < 20, f"put_archive took {took:.1f} s"
+    # Small archives go straight to tar, which says why itself.
+    r, took = await _put(zun, box, "/missing-dir", _tar_of("small.txt", b"hi\n"))
+    assert r.status == 400 and "/missing-dir" in r.body["errors"][0]["detail"] and took < 20
+
+
+async def test_put_archive_of_data_that_is_no_tar(zun: ZunAPI, box: str) -> None:
+    r, took = await _put(zun, box, "/tmp", os.urandom(1024 * 1024))
+    assert r.status == 400 and "not a tar archive" in r.body["errors"][0]["detail"], r.body
+    assert took < 20
+
+
+async def test_put_archive_abandoned_by_tar_midway_ends_with_its_error(zun: ZunAPI) -> None:
+    # Its own container: a tar whose exit containerd never reports stays behind until the
+    # container goes.
+    c = await zun.create(project=P, run=True, name="box-abandon")
+    await zun.wait_for(c["uuid"], "Running", project=P)
+    blob = _tar_then_garbage(5 * 1024 * 1024)
+    for _ in range(2):
+        r, took = await _put(zun, c["uuid"], "/tmp", blob)
+        assert r.status == 400, r.body
+        assert "invalid tar magic" in r.body["errors"][0]["detail"]
+        # At worst the stall watchdog (15 s of silence after tar's complaint) ends it.
+        assert took < 40, f"put_archive took {took:.1f} s"
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project=P)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import structlog
+
 from zunk8s.errors import (
     BackendUnavailable,
     Base64Exception,
@@ -42,6 +44,7 @@ from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 
+log = structlog.get_logger(__name__)
 BASE64_SINCE = APIVersion(1, 25)
 # Go's os.FileMode type bits, which Docker's path stat reports in `mode`.
 GO_MODE_DIR = 1 << 31
@@ -175,7 +178,7 @@ async def get_archive(service: ContainerService, entry: Entry, path: str, *, ver
     except OutputTooLarge:
         raise RequestEntityTooLarge(f"The archive of {path} is larger than the {limit}-byte limit.") from None
     if not result.status.known:
-        raise BackendUnavailable(f"Cannot archive {path}: tar's {result.status.failure}.")
+        raise BackendUnavailable(f"Cannot archive {path}: {result.status.failure}.")
     if result.status.failure is not None:
         raise Conflict(f"Cannot archive {path}: tar could not be run in the container ({result.status.failure.strip()}).")
     if result.status.exit_code != 0:
@@ -275,6 +278,7 @@ async def _check_target(service: ContainerService, entry: Entry, path: str, clea
         service, entry, ["test", "-d", clean, "-a", "-w", clean], timeout=service.settings.exec_timeout
     )
     if result.status.known and result.status.failure is None and result.status.exit_code == 1:
+        log.info("put_archive_refused", uuid=entry.uuid, path=clean, why="no writable directory")
         raise Invalid(f"Could not put archive into {path}: there is no writable directory {clean} in the container.")
     # 0, or an image without `test`: tar itself decides.
 
@@ -305,6 +309,7 @@ async def put_archive(service: ContainerService, entry: Entry, path: str, upload
         raise Invalid(f"The path {path!r} must be absolute.")
     if upload.size > CHECK_ABOVE:
         if not looks_like_archive(next(upload.chunks(), b"")):
+            log.info("put_archive_refused", uuid=entry.uuid, path=clean, why="not a tar archive")
             raise Invalid(f"Could not put archive into {path}: the data is not a tar archive.")
         await _check_target(service, entry, path, clean)
     result = await run_command(
