@@ -99,8 +99,8 @@ async def _dependencies(app: web.Application) -> dict[str, dict[str, Any]]:
             checks["redis"] = {"ok": True}
         except Exception as e:  # any failure means "down"; the probe itself must not fail
             checks["redis"] = {"ok": False, "detail": f"{type(e).__name__}: {e}"}
-    kube_ok = bool(getattr(service.gw.http, "reachable", True))
-    checks["kubernetes"] = {"ok": True} if kube_ok else {"ok": False, "detail": "Kubernetes API unreachable"}
+    http = service.gw.http
+    checks["kubernetes"] = {"ok": True} if http.reachable else {"ok": False, "detail": http.unavailable_error().detail}
     return checks
 
 

@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from zunk8s.app import healthz, readyz
 from zunk8s.handlers.keys import SERVICE, SETTINGS
+from zunk8s.kube.errors import KubeUnavailable
 from zunk8s.settings import Settings
 
 
@@ -22,6 +23,16 @@ class Store:
     async def ping(self) -> None:
         if not self.up:
             raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+
+class Kube:
+    """KubeHTTP's reachability surface."""
+
+    def __init__(self, reachable: bool) -> None:
+        self.reachable = reachable
+
+    def unavailable_error(self) -> KubeUnavailable:
+        return KubeUnavailable("The Kubernetes API is unreachable since 2026-12-02 02:46:59 UTC (GET /readyz).")
 
 
 def _app(*, redis_url: str | None, redis_up: bool, http: Any) -> web.Application:
@@ -36,11 +47,10 @@ def _app(*, redis_url: str | None, redis_up: bool, http: Any) -> web.Application
 @pytest.mark.parametrize(
     ("redis_up", "kube", "down"),
     [
-        (True, SimpleNamespace(reachable=True), []),
-        (False, SimpleNamespace(reachable=True), ["redis"]),
-        (True, SimpleNamespace(reachable=False), ["kubernetes"]),
-        (False, SimpleNamespace(reachable=False), ["redis", "kubernetes"]),
-        (True, SimpleNamespace(), []),  # a KubeHTTP without the flag counts as reachable
+        (True, Kube(True), []),
+        (False, Kube(True), ["redis"]),
+        (True, Kube(False), ["kubernetes"]),
+        (False, Kube(False), ["redis", "kubernetes"]),
     ],
 )
 async def test_probes_name_what_is_down(redis_up: bool, kube: Any, down: list[str]) -> None:
@@ -51,6 +61,8 @@ async def test_probes_name_what_is_down(redis_up: bool, kube: Any, down: list[st
         assert (r.status, body["down"]) == (503 if down else 200, down)
         if not redis_up:
             assert "Connection refused" in body["checks"]["redis"]["detail"]
+        if not kube.reachable:
+            assert "unreachable since" in body["checks"]["kubernetes"]["detail"]
         live = await client.get("/healthz")
         assert live.status == 200
         checks = (await live.json())["checks"]
@@ -58,7 +70,7 @@ async def test_probes_name_what_is_down(redis_up: bool, kube: Any, down: list[st
 
 
 async def test_without_redis_only_kubernetes_is_checked() -> None:
-    app = _app(redis_url=None, redis_up=False, http=SimpleNamespace(reachable=True))
+    app = _app(redis_url=None, redis_up=False, http=Kube(True))
     async with TestClient(TestServer(app)) as client:
         r = await client.get("/readyz")
         assert r.status == 200

@@ -174,6 +174,9 @@ async def run_command(
         # Closing the stream does not kill the process in the container (Kubernetes has no way
         # to); it is left to finish on its own.
         log.warning("exec_timeout", uuid=entry.uuid, command=argv[0], timeout=timeout, sent=progress.sent)
+        if not service.gw.http.reachable:
+            # The stream went quiet because the API server did: say so (503), not Zun's 409.
+            raise service.gw.http.unavailable_error() from None
         raise Conflict(f"Timeout on executing command: {shlex.join(argv)}") from None
     finally:
         for task in (reader, *helpers):
