@@ -104,6 +104,12 @@ BAD_CREATES = [
     ({"image": "busybox", "privileged": True}, 403, "container.policy-not-authorized"),
     ({"image": "busybox", "security_groups": ["default"]}, 501, "container.not-implemented"),
     ({"image": "busybox", "cpu_policy": "dedicated"}, 501, "container.not-implemented"),
+    # Values Zun's schema lets through and Kubernetes refuses in a Pod: a 400 before anything
+    # is written (a dry run), never a 202 and then an Error (#13, found by tests/fuzz).
+    ({"image": "busybox", "environment": {"A=B": "x"}}, 400, "container.invalid-value"),
+    ({"image": "busybox", "environment": {"\t": "x"}}, 400, "container.invalid-value"),
+    ({"image": "localhost/zunk8s-busybox:1 "}, 400, "container.invalid-value"),
+    ({"image": "busybox", "availability_zone": "a b"}, 400, "container.invalid-value"),
 ]
 
 
@@ -233,3 +239,23 @@ async def test_container_actions_are_501_at_both_paths(zun: ZunAPI) -> None:
     for path in ("container_actions", "container_actions/req-1"):
         _zun_error(await zun.call("GET", f"/v1/containers/{c['uuid']}/{path}"), 501)
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}")
+
+
+async def test_a_runtime_without_a_runtimeclass_is_400(zun: ZunAPI) -> None:
+    r = await zun.call("POST", "/v1/containers", json={"image": zun.image, "runtime": "no-such-runtime"}, roles="admin")
+    err = _zun_error(r, 400)
+    assert "no-such-runtime" in str(err["detail"])
+
+
+async def test_a_malformed_origin_is_refused_not_a_500(zun: ZunAPI) -> None:
+    for headers in ({"Origin": "http://[::1"}, {"Origin": "http://a", "Host": "[::1"}):
+        r = await zun.call("GET", "/websocket/", params={"token": "x", "uuid": ""}, headers=headers)
+        assert r.status == 403, (headers, r.status, r.body)
+
+
+async def test_a_command_too_long_for_kubernetes_is_400(zun: ZunAPI) -> None:
+    c = await zun.create(run=True)
+    await zun.wait_for(c["uuid"], "Running")
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/execute", json={"command": "echo" + " a" * 110000})
+    assert "at most" in str(_zun_error(r, 400)["detail"])
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})

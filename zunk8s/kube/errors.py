@@ -36,8 +36,12 @@ class KubeGone(BackendUnavailable):
 class KubeRejected(BackendError):
     """400/403/422: Kubernetes refused a request zunk8s built."""
 
-    def __init__(self, detail: str, *, http_status: int, reason: str, fields: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, detail: str, *, http_status: int, reason: str, fields: frozenset[str] = frozenset(), kube_message: str = ""
+    ) -> None:
         super().__init__(detail)
+        # Kubernetes' own words (Status.message), to quote to a user whose input caused it.
+        self.kube_message = kube_message or detail
         self.http_status = http_status
         self.reason = reason
         # The request fields the Status' causes name (details.causes[].field).
@@ -63,5 +67,9 @@ def error_for(status: int, body: Any) -> ZunError:
     causes = (payload.get("details") or {}).get("causes") or []
     fields = frozenset(str(c.get("field")) for c in causes if isinstance(c, dict) and c.get("field"))
     return KubeRejected(
-        f"Kubernetes refused the request ({status} {reason}): {message}", http_status=status, reason=reason, fields=fields
+        f"Kubernetes refused the request ({status} {reason}): {message}",
+        http_status=status,
+        reason=reason,
+        fields=fields,
+        kube_message=message,
     )

@@ -150,6 +150,12 @@ class KubeGateway:
         self.pods.upsert_local(obj)
         return obj
 
+    async def dry_run_pod(self, manifest: Obj) -> None:
+        """Have the API server validate and admit a Pod without creating it (KubeRejected if
+        it would refuse it): validation, RuntimeClass, LimitRange and quota admission."""
+        namespace = manifest["metadata"]["namespace"]
+        await self.http.request("POST", pod_path(namespace), params={"dryRun": "All"}, body=manifest)
+
     async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
         obj: Obj = await self.http.request("PATCH", pod_path(namespace, name), body=patch, content_type=MERGE)
         self.pods.upsert_local(obj)

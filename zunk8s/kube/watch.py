@@ -30,7 +30,9 @@ Handler = Callable[[str, Obj], Awaitable[None] | None]
 Key = tuple[str, str]
 Transform = Callable[[Obj], Obj]
 
-# Objects per list page: bounds the memory a (re-)list of 10,000 objects needs at once.
+# Objects per list page: bounds what a (re-)list of 10,000 objects holds whole at once. Smaller
+# pages leave less behind too: a fresh replica's RSS for 3,000 containers grew by 43 MiB with
+# pages of 500, 24 MiB with 100 (freed pages fragment the heap the slim copies live in).
 LIST_PAGE = 100
 
 # What zunk8s reads from a cached Pod, and nothing else (translate/status.py observe_pod;

@@ -44,12 +44,19 @@ class CommandResult:
     status: ExitStatus
 
 
+MAX_COMMAND_CHARS = 64 * 1024
+
+
 def split_command(command: str) -> list[str]:
     """Zun hands Docker one string; python-zunclient sends quoted argv ("sh" "-c" "...")."""
+    if len(command) > MAX_COMMAND_CHARS:
+        # The argv travels in the exec request's URL (one query parameter per word), which the
+        # API server refuses past its header limit (431).
+        raise InvalidValue(f"The command is {len(command)} characters long; at most {MAX_COMMAND_CHARS} are allowed.")
     try:
         argv = shlex.split(command)
     except ValueError as e:
-        raise InvalidValue(f"Cannot parse command {command!r}: {e}") from None
+        raise InvalidValue(f"Cannot parse command {command[:64]!r}: {e}") from None
     if not argv:
         raise InvalidValue("The command is empty.")
     return argv

@@ -19,11 +19,18 @@ from typing import Any
 
 import structlog
 
-from zunk8s.errors import BackendUnavailable, Conflict, ContainerNotFound, PolicyNotAuthorized, ZunError
+from zunk8s.errors import (
+    BackendUnavailable,
+    Conflict,
+    ContainerNotFound,
+    InvalidValue,
+    PolicyNotAuthorized,
+    ZunError,
+)
 from zunk8s.kube import crd
 from zunk8s.kube.errors import KubeAlreadyExists, KubeConflict, KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway, resize_pod
-from zunk8s.records import Desired
+from zunk8s.records import Desired, Record
 from zunk8s.schemas.containers import ContainerCreate, ContainerUpdate
 from zunk8s.service import creating
 from zunk8s.service.context import Caller
@@ -340,14 +347,36 @@ class ContainerService:
             labels[L.NAME] = record.name
         spec_body = record.model_dump(mode="json")
         try:
+            await self._check_pod(record, namespace)
             obj = await self.gw.create_record(namespace, uuid, spec=spec_body, labels=labels)
         except KubeNotFound:
             # The namespace was deleted behind our back since we last made it: make it again.
             self.gw.forget_namespace(namespace)
             await self.gw.ensure_namespace(namespace, project_id=caller.project_id, project_hash=phash)
+            await self._check_pod(record, namespace)
             obj = await self.gw.create_record(namespace, uuid, spec=spec_body, labels=labels)
         entry = self.registry.entry((namespace, uuid))
         return entry if entry is not None else entry_from_object(obj)
+
+    async def _check_pod(self, record: Record, namespace: str) -> None:
+        """Zun's schema lets through values Kubernetes refuses in a Pod (an environment
+        variable named "A=B", an image with a trailing space, an availability zone that is no
+        label value, a runtime the cluster has no RuntimeClass for...). The API server is
+        asked (a dry run) before the record is written, so such a create is a 400 that says
+        why, never a 202 and then an Error."""
+        manifest = build_pod(
+            record,
+            name=pod_name(record.uuid, 1),
+            namespace=namespace,
+            project_hash=project_hash(record.project_id),
+            generation=1,
+            options=self.pod_options,
+            owner=None,
+        )
+        try:
+            await self.gw.dry_run_pod(manifest)
+        except KubeRejected as e:
+            raise InvalidValue(f"Kubernetes would refuse this container: {e.kube_message}") from None
 
     async def _finish_create(self, entry: Entry, run: bool) -> None:
         if run:

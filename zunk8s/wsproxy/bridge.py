@@ -50,8 +50,11 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
     """Zun's _verify_origin: the Origin's host must be the Host header's host (or allowed)."""
     if not origin:
         return True
-    origin_host = urlsplit(origin).hostname
-    host_only = urlsplit(f"//{host}").hostname if host else None
+    try:
+        origin_host = urlsplit(origin).hostname
+        host_only = urlsplit(f"//{host}").hostname if host else None
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal): not an origin we allow
+        return False
     return origin_host is not None and (origin_host == host_only or origin_host in allowed)
 
 
