@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.fuzz.harness import Recorder, Req, Resp, Targets
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import delete_namespaces, make_settings
 from zunk8s.app import create_app
 
 
@@ -44,17 +43,7 @@ class FuzzAPI:
 def fuzz_prefix(cluster: Cluster) -> Iterator[str]:
     prefix = f"zf{secrets.token_hex(3)}-"
     yield prefix
-    # Leave the cluster clean: every namespace of this run goes, with what it holds.
-    out = subprocess.run(
-        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
-        capture_output=True, text=True, check=False,
-    ).stdout.split()
-    mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
-    if mine:
-        subprocess.run(
-            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
-            capture_output=True, check=False,
-        )
+    delete_namespaces(cluster, prefix)
 
 
 @pytest.fixture(scope="module")
