@@ -1,6 +1,7 @@
 """zunk8s benchmarks against doing the same work directly on Kubernetes, in one run.
 
     eval "$(deploy/local-cluster env)"; python3 -m bench.run [--runs 10] [--list-size 1000]
+    python3 -m bench.run --only scale --scale-size 10000
 
 Prints, with ratios:
 1. median time from `run` to Running through zunk8s vs creating the same Pod directly with
@@ -9,7 +10,8 @@ Prints, with ratios:
    Kubernetes list of the same Pods;
 3. RSS of the zunk8s process holding N containers;
 4. median latency of `execute run=true echo hi` vs `kubectl exec`, and get/put_archive of a
-   50 MB file vs `kubectl cp`.
+   50 MB file vs `kubectl cp`;
+5. (only with --only scale) the scale run of bench/scale.py: 10,000 containers through one zunk8s.
 Not a test: nothing here asserts; numbers go in the issue notes.
 """
 
@@ -22,61 +24,27 @@ import os
 import secrets
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.scale import Options, bench_scale
+from bench.support import (
+    HEADERS,
+    KWOK_EXTRA,
+    RECORDS_API,
+    Tally,
+    cluster_env,
+    delete_namespace,
+    record_state,
+    say,
+    start_zunk8s,
+    wait_sa,
+)
 from zunk8s.kube.http import KubeHTTP
 from zunk8s.settings import KubeSettings
-
-ROOT = Path(__file__).resolve().parent.parent
-HEADERS = {"OpenStack-API-Version": "container 1.40", "Content-Type": "application/json"}
-KWOK_TOLERATIONS = [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]
-
-
-def cluster_env() -> dict[str, str]:
-    out = subprocess.run([str(ROOT / "deploy" / "local-cluster"), "env"], check=True, capture_output=True, text=True).stdout
-    env = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            k, _, v = line[7:].partition("=")
-            env[k] = v.strip('"')
-    return env
-
-
-def start_zunk8s(env: dict[str, str], *, prefix: str, port: int, extra: dict[str, str]) -> subprocess.Popen[bytes]:
-    penv = {
-        **os.environ,
-        "KUBECONFIG": env["KUBECONFIG"],
-        "ZUNK8S_PORT": str(port),
-        "ZUNK8S_REDIS_URL": env["ZUNK8S_REDIS_URL"],
-        "ZUNK8S_KUBE__NAMESPACE_PREFIX": prefix,
-        "ZUNK8S_KUBE__REQUEST_RATIO": "0.01",
-        "ZUNK8S_LOG_LEVEL": "warning",
-        **extra,
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "zunk8s", "serve"], env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    import urllib.request
-
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("zunk8s did not start")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def zun_run_to_running(session: aiohttp.ClientSession, url: str, image: str) -> tuple[float, str]:
@@ -131,7 +99,7 @@ async def direct_run_to_running(http: KubeHTTP, namespace: str, image: str, i: i
 
 async def bench_start(env: dict[str, str], runs: int) -> None:
     prefix = f"bs{secrets.token_hex(2)}-"
-    proc = start_zunk8s(env, prefix=prefix, port=9611, extra={})
+    zun = start_zunk8s(env, prefix=prefix, port=9611, extra={})
     http = await KubeHTTP.connect(KubeSettings(kubeconfig=env["KUBECONFIG"]))
     direct_ns = f"{prefix}direct"
     await http.request("POST", "/api/v1/namespaces", body={"metadata": {"name": direct_ns}})
@@ -147,37 +115,29 @@ async def bench_start(env: dict[str, str], runs: int) -> None:
                 zun_times.append((await zun_run_to_running(s, "http://127.0.0.1:9611", env["ZUNK8S_TEST_IMAGE"]))[0])
                 direct_times.append(await direct_run_to_running(http, direct_ns, env["ZUNK8S_TEST_IMAGE"], i))
     finally:
-        proc.terminate()
-        proc.wait()
+        zun.stop()
         for ns in (direct_ns, f"{prefix}default"):
-            await http.request("DELETE", f"/api/v1/namespaces/{ns}")
+            await delete_namespace(http, ns, timeout=120)
         await http.close()
     zm, dm = statistics.median(zun_times), statistics.median(direct_times)
     print(f"run->Running, real node, {runs} runs: zunk8s median {zm*1000:.0f} ms, direct Pod median {dm*1000:.0f} ms, ratio {zm/dm:.3f} (goal <= 1.10)")
 
 
-async def wait_sa(http: KubeHTTP, namespace: str) -> None:
-    for _ in range(100):
-        try:
-            await http.request("GET", f"/api/v1/namespaces/{namespace}/serviceaccounts/default")
-            return
-        except Exception:
-            await asyncio.sleep(0.1)
-
-
-async def bench_list(env: dict[str, str], size: int, samples: int) -> None:
+async def bench_list(env: dict[str, str], size: int, samples: int, timeout: float = 900) -> None:
+    """Create ``size`` containers on kwok nodes, then time Zun's list (its first page: Zun
+    answers at most 1,000 containers per request) against a direct list of the same Pods."""
     prefix = f"bl{secrets.token_hex(2)}-"
-    extra = {
-        "ZUNK8S_KUBE__NODE_SELECTOR": json.dumps({"type": "kwok"}),
-        "ZUNK8S_KUBE__TOLERATIONS": json.dumps(KWOK_TOLERATIONS),
-    }
-    proc = start_zunk8s(env, prefix=prefix, port=9612, extra=extra)
-    url = "http://127.0.0.1:9612"
+    zun = start_zunk8s(env, prefix=prefix, port=9612, extra=KWOK_EXTRA)
+    url = zun.url
     http = await KubeHTTP.connect(KubeSettings(kubeconfig=env["KUBECONFIG"]))
     namespace = f"{prefix}default"
-    rss_before = rss_mib(proc.pid)
+    rss_before = zun.rss()
+    page = min(size, 1000)
+    records = Tally(http, f"{RECORDS_API}/namespaces/{namespace}/zuncontainers", record_state)
+    watcher = asyncio.create_task(records.run())
+    deadline = time.monotonic() + timeout
     try:
-        async with aiohttp.ClientSession() as s:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as s:
             t0 = time.perf_counter()
             sem = asyncio.Semaphore(32)
 
@@ -189,14 +149,13 @@ async def bench_list(env: dict[str, str], size: int, samples: int) -> None:
 
             await asyncio.gather(*(one(i) for i in range(size)))
             created = time.perf_counter() - t0
-            # Wait until all are Running on kwok nodes.
-            while True:
-                async with s.get(f"{url}/v1/containers", headers=HEADERS) as r:
-                    items = (await r.json())["containers"]
-                running = sum(1 for c in items if c["status"] == "Running")
-                if running == size:
-                    break
-                await asyncio.sleep(1)
+            # Wait (bounded) until all are Running on kwok nodes, as the records say.
+            last = 0.0
+            while records.count("Running") < size and time.monotonic() < deadline:
+                if time.monotonic() - last > 10:
+                    last = time.monotonic()
+                    say(f"list: {records.count('Running')}/{size} Running after {time.perf_counter() - t0:.0f} s")
+                await asyncio.sleep(0.5)
             settled = time.perf_counter() - t0
             zun_lat, k8s_lat = [], []
             for _ in range(samples):
@@ -204,27 +163,21 @@ async def bench_list(env: dict[str, str], size: int, samples: int) -> None:
                 async with s.get(f"{url}/v1/containers", headers=HEADERS) as r:
                     body = await r.read()
                 zun_lat.append(time.perf_counter() - t)
-                assert len(json.loads(body)["containers"]) == size
+                assert len(json.loads(body)["containers"]) == page
                 t = time.perf_counter()
-                pods = await http.request("GET", f"/api/v1/namespaces/{namespace}/pods")
+                pods = await http.request("GET", f"/api/v1/namespaces/{namespace}/pods", params={"limit": page})
                 k8s_lat.append(time.perf_counter() - t)
-                assert len(pods["items"]) == size
-        rss = rss_mib(proc.pid)
+                assert len(pods["items"]) == page
+        rss = zun.rss()
     finally:
-        proc.terminate()
-        proc.wait()
-        await http.request("DELETE", f"/api/v1/namespaces/{namespace}")
-        # Wait for the 1,000 Pods to go, so their deletion does not load the next measurements.
-        for _ in range(240):
-            try:
-                await http.request("GET", f"/api/v1/namespaces/{namespace}")
-            except Exception:
-                break
-            await asyncio.sleep(0.5)
+        watcher.cancel()
+        zun.stop()
+        # Gone before the next measurements, so that their deletion does not load them.
+        await delete_namespace(http, namespace, timeout=300)
         await http.close()
     zm, km = statistics.median(zun_lat), statistics.median(k8s_lat)
-    print(f"create {size} containers (run=true, kwok nodes, 32 concurrent): {created:.1f} s accepted, {settled:.1f} s all Running")
-    print(f"list {size} containers, {samples} samples: zunk8s median {zm*1000:.1f} ms (goal < 50 ms), direct Kubernetes pod list median {km*1000:.1f} ms, ratio {zm/km:.3f}")
+    print(f"create {size} containers (run=true, kwok nodes, 32 concurrent): {created:.1f} s accepted, {settled:.1f} s: {records.count('Running')} Running")
+    print(f"list {size} containers (a page of {page}), {samples} samples: zunk8s median {zm*1000:.1f} ms (goal < 50 ms), direct Kubernetes pod list (limit {page}) median {km*1000:.1f} ms, ratio {zm/km:.3f}")
     print(f"zunk8s RSS: {rss_before:.0f} MiB idle, {rss:.0f} MiB holding {size} containers")
 
 
@@ -241,8 +194,8 @@ async def bench_streams(env: dict[str, str], runs: int, size_mb: int) -> None:
     import tarfile
 
     prefix = f"bx{secrets.token_hex(2)}-"
-    proc = start_zunk8s(env, prefix=prefix, port=9613, extra={})
-    url = "http://127.0.0.1:9613"
+    zun = start_zunk8s(env, prefix=prefix, port=9613, extra={})
+    url = zun.url
     namespace = f"{prefix}default"
     http = await KubeHTTP.connect(KubeSettings(kubeconfig=env["KUBECONFIG"]))
     try:
@@ -307,9 +260,8 @@ async def bench_streams(env: dict[str, str], runs: int, size_mb: int) -> None:
                     f"({mb/ks:.0f} MB/s), zunk8s/kubectl time ratio {zs/ks:.3f} (goal <= 1)"
                 )
     finally:
-        proc.terminate()
-        proc.wait()
-        await http.request("DELETE", f"/api/v1/namespaces/{namespace}")
+        zun.stop()
+        await delete_namespace(http, namespace, timeout=120)
         await http.close()
 
 
@@ -319,9 +271,29 @@ async def main() -> None:
     parser.add_argument("--list-size", type=int, default=1000)
     parser.add_argument("--list-samples", type=int, default=30)
     parser.add_argument("--archive-mb", type=int, default=50)
-    parser.add_argument("--only", choices=["start", "list", "streams"])
+    parser.add_argument("--only", choices=["start", "list", "streams", "scale"])
+    scale = parser.add_argument_group("scale run (--only scale)")
+    scale.add_argument("--scale-size", type=int, default=10000, help="containers through zunk8s")
+    scale.add_argument("--scale-direct", type=int, help="Pods created directly for comparison (default: as many)")
+    scale.add_argument("--scale-concurrency", type=int, default=32, help="requests in flight")
+    scale.add_argument("--scale-window", type=int, default=1000, help="accepted but not yet Running, at most")
+    scale.add_argument("--scale-samples", type=int, default=20, help="list samples (show: 10 times as many)")
+    scale.add_argument("--scale-timeout", type=float, default=1200, help="seconds for the whole run, clean-up aside")
+    scale.add_argument("--zunk8s-src", type=Path, help="run zunk8s from this source tree (e.g. an older checkout)")
     args = parser.parse_args()
     env = cluster_env()
+    if args.only == "scale":
+        opts = Options(
+            size=args.scale_size,
+            direct=args.scale_size if args.scale_direct is None else args.scale_direct,
+            concurrency=args.scale_concurrency,
+            window=args.scale_window,
+            samples=args.scale_samples,
+            timeout=args.scale_timeout,
+            src=args.zunk8s_src,
+        )
+        await bench_scale(env, opts)
+        return
     if args.only in (None, "start"):
         await bench_start(env, args.runs)
     if args.only in (None, "list"):

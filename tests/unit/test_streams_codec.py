@@ -239,7 +239,7 @@ async def _run(ws: FakeWS, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Co
         return ExecStream(cast(aiohttp.ClientWebSocketResponse, ws))
 
     monkeypatch.setattr(commands, "open_stream", fake_open_stream)
-    service = SimpleNamespace(gw=SimpleNamespace(http=None))
+    service = SimpleNamespace(gw=SimpleNamespace(http=SimpleNamespace(reachable=True)))  # the API server answers
     entry = SimpleNamespace(uuid="u-1", namespace="ns", status=SimpleNamespace(pod="pod-1"))
     return await commands.run_command(cast(Any, service), cast(Any, entry), ["tar", "-x"], **kwargs)
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.test_translate_status import CASES
 from zunk8s.kube.http import KubeHTTP
-from zunk8s.kube.watch import Informer, slim_pod, slim_record
+from zunk8s.kube.watch import LIST_PAGE, Informer, slim_pod, slim_record
 from zunk8s.records import Record
 from zunk8s.service.registry import entry_from_object
 from zunk8s.translate.pods import Owner, PodOptions, build_pod
@@ -200,7 +200,7 @@ async def test_list_reads_pages_and_caches_slim_objects() -> None:
     inf.add_handler(lambda kind, obj: events.append((kind, obj["metadata"]["name"])))
     assert await inf._list() == "50"
     assert [c.get("continue") for c in http.calls] == [None, "c1"]
-    assert all(c["limit"] == 500 for c in http.calls)
+    assert all(c["limit"] == LIST_PAGE for c in http.calls)
     assert sorted(name for _, name in inf.store) == ["a", "b"]
     assert all("managedFields" not in obj["metadata"] and "containers" not in obj["spec"] for obj in inf.store.values())
     assert sorted(events) == [("ADDED", "a"), ("ADDED", "b")]

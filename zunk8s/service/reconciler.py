@@ -201,7 +201,7 @@ class Reconciler:
                 await self._recover(entry, now)
             except ZunError as e:
                 log.warning("recovery_failed", uuid=entry.uuid, error=e.detail)
-        await self._delete_orphan_pods({e.key: e for e in entries})
+        await self._delete_orphan_pods()
 
     async def _recover(self, entry: Entry, now: datetime) -> None:
         st = entry.status
@@ -221,13 +221,25 @@ class Reconciler:
         log.info("recovering_container", uuid=entry.uuid, task_state=st.task_state, has_status=entry.has_status)
         await self.svc.recover(entry)
 
-    async def _delete_orphan_pods(self, entries: dict[tuple[str, str], Entry]) -> None:
+    async def _delete_orphan_pods(self) -> None:
         for (namespace, name), pod in list(self.gw.pods.store.items()):
             meta = pod.get("metadata") or {}
             if meta.get("deletionTimestamp") or _pod_age(meta) < ORPHAN_GRACE_SECONDS:
                 continue  # its record may not have reached this replica's cache yet
-            uuid = (meta.get("labels") or {}).get(L.UUID)
-            entry = entries.get((namespace, str(uuid)))
-            if entry is None or (entry.status.pod != name and entry.has_status and entry.status.task_state is None):
-                log.info("deleting_orphan_pod", namespace=namespace, pod=name)
-                await self.gw.delete_pod(namespace, name, grace_seconds=0)
+            key = (namespace, str((meta.get("labels") or {}).get(L.UUID)))
+            # The record as it is now, not as it was when this sweep began: a sweep over
+            # thousands of containers outlasts ORPHAN_GRACE_SECONDS, and the Pods of records
+            # created meanwhile are unknown to the sweep's first view.
+            if not _orphaned(self.svc.registry.entry(key), name):
+                continue
+            # And as the API server has it: this replica's record watch may lag its Pod watch.
+            await self.gw.get_record(*key)
+            if not _orphaned(self.svc.registry.entry(key), name):
+                continue
+            log.info("deleting_orphan_pod", namespace=namespace, pod=name)
+            await self.gw.delete_pod(namespace, name, grace_seconds=0)
+
+
+def _orphaned(entry: Entry | None, pod: str) -> bool:
+    """No record owns ``pod``: none at all, or one settled on another Pod."""
+    return entry is None or (entry.status.pod != pod and entry.has_status and entry.status.task_state is None)
