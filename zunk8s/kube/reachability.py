@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from zunk8s.cancellation import cancel_and_wait
 from zunk8s.kube.errors import KubeUnavailable
 
 log = structlog.get_logger(__name__)
@@ -184,6 +185,4 @@ class Reachability:
         self._closed = True
         task, self._task = self._task, None
         if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)

@@ -7,7 +7,6 @@ a string handed to a shell of ours.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 
+from zunk8s.cancellation import cancel_and_wait
 from zunk8s.errors import Conflict, InvalidValue, NotImplementedOnKubernetes, ZunError
 from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, open_stream, unknown_status
 from zunk8s.service.lifecycle import ContainerService
@@ -186,11 +186,7 @@ async def run_command(
             raise service.gw.http.unavailable_error() from None
         raise Conflict(f"Timeout on executing command: {shlex.join(argv)}") from None
     finally:
-        for task in (reader, *helpers):
-            task.cancel()
-        for task in (reader, *helpers):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(reader, *helpers)
         await stream.close()
     status = stream.status
     if status is None:

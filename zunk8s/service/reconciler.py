@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from zunk8s.cancellation import cancel_and_wait
 from zunk8s.errors import ZunError
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
@@ -173,11 +174,9 @@ class Reconciler:
                         await asyncio.wait((sweeping, lost), return_when=asyncio.FIRST_COMPLETED)
                     finally:
                         self.leader = False
-                        sweeping.cancel()
-                        lost.cancel()
-                        await asyncio.gather(sweeping, lost, return_exceptions=True)
-                    if not held.lost.is_set():
-                        sweeping.result()  # the sweep failed: raise its error
+                        errors = await cancel_and_wait(sweeping, lost)
+                    if errors and not held.lost.is_set():
+                        raise errors[0]  # the sweep failed
                 log.warning("reconciler_lost_leadership", instance=self.gw.instance)
                 await asyncio.sleep(interval)
             except asyncio.CancelledError:

@@ -17,6 +17,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import LockError, RedisError
 
+from zunk8s.cancellation import cancel_and_wait
 from zunk8s.errors import BackendUnavailable, Conflict
 
 log = structlog.get_logger(__name__)
@@ -176,9 +177,7 @@ class RedisStore:
         try:
             yield handle
         finally:
-            renewer.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewer
+            await cancel_and_wait(renewer)
             try:
                 await lk.release()
             except (LockError, RedisError):
@@ -231,9 +230,7 @@ class RedisStore:
         try:
             yield queue
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _pump(self, pubsub: PubSub, name: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         current: PubSub | None = pubsub

@@ -19,6 +19,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from zunk8s.cancellation import cancel_and_wait
 from zunk8s.handlers.keys import SERVICE, base_url
 from zunk8s.handlers.middlewares import error_response
 from zunk8s.kube.streams import ExecStream, open_stream
@@ -135,15 +136,11 @@ async def _bridge(
                     log.info("ws_stdin_close_failed", uuid=uuid, stream_id=stream_id, error=repr(e))
                 await asyncio.wait([output], timeout=CLOSE_GRACE)
         finally:
-            for t in pumps.values():
-                t.cancel()
+            await cancel_and_wait(*pumps.values())
             for name, t in pumps.items():
-                try:
-                    await t
-                except asyncio.CancelledError:
-                    pass
-                except Exception as e:  # the client still gets its close; say here what broke
-                    log.warning("ws_pump_failed", uuid=uuid, stream_id=stream_id, pump=name, error=repr(e))
+                error = None if t.cancelled() else t.exception()
+                if error is not None:  # the client still gets its close; say here what broke
+                    log.warning("ws_pump_failed", uuid=uuid, stream_id=stream_id, pump=name, error=repr(error))
         if stream.status is None and stream.ended is not None:
             log.info("ws_stream_ended_without_status", uuid=uuid, stream_id=stream_id, why=stream.ended)
 
