@@ -121,9 +121,10 @@ class Reconciler:
 
     async def _healthcheck_kill(self, entry: Entry, pod: dict[str, Any]) -> str | None:
         """Why a container with a healthcheck ended, when the kubelet killed it for failing its
-        liveness probe: the Pod does not say so, its events do. Asked only once per such end
-        (the reason is then on the record)."""
-        if not entry.record.healthcheck or entry.status.desired != "running" or entry.status.status_reason:
+        liveness probe: the Pod does not say so, its events do. Asked once, when the end is
+        first seen (the record does not say Stopped yet): the reason is written with it."""
+        st = entry.status
+        if not entry.record.healthcheck or st.desired != "running" or st.status_reason or st.status == "Stopped":
             return None
         obs = observe_pod(pod)
         if not obs.terminal or not obs.exit_code:
