@@ -214,3 +214,12 @@ def test_saved_logs_keep_the_newest_whole_lines() -> None:
     kept = keep_newest(data, 50)
     assert kept.endswith(b"line 99\n") and kept.startswith(b"line ") and len(kept) <= 50
     assert keep_newest(b"short\n", 50) == b"short\n"
+
+
+@pytest.mark.parametrize("limit", [" 5", "٣", "+5", "0", "-1", HUGE, "5\n", "1.0"])
+def test_list_limits(limit: str) -> None:
+    from zunk8s.service.listing import parse_list_query
+
+    with pytest.raises(InvalidValue):
+        parse_list_query({"limit": limit})
+    assert parse_list_query({"limit": "5"}).limit == 5

@@ -8,6 +8,7 @@ from typing import Any
 
 from zunk8s.errors import ContainerNotFound, InvalidValue
 from zunk8s.records import Record
+from zunk8s.schemas.params import ascii_int
 from zunk8s.service.registry import Entry
 
 FILTERS = ("name", "image", "project_id", "user_id", "memory", "host", "task_state", "status", "auto_remove")
@@ -30,12 +31,11 @@ def parse_list_query(params: dict[str, str]) -> ListQuery:
     if limit_raw in (None, "", "None"):
         limit = MAX_LIMIT
     else:
-        try:
-            limit = int(str(limit_raw))
-        except ValueError:
-            raise InvalidValue("Limit must be positive integer") from None
-        if limit <= 0:
+        # ASCII digits only (int() also takes ' 5', '٣' and '+5'), bounded (schemas/params.py).
+        parsed = ascii_int(str(limit_raw))
+        if parsed is None or parsed <= 0:
             raise InvalidValue("Limit must be positive integer")
+        limit = parsed
         limit = min(limit, MAX_LIMIT)
     sort_key = params.get("sort_key") or "id"
     if sort_key not in SORT_KEYS:
