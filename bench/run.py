@@ -38,6 +38,7 @@ from bench.support import (
     Tally,
     cluster_env,
     delete_namespace,
+    direct_pod,
     record_state,
     say,
     start_zunk8s,
@@ -57,29 +58,6 @@ async def zun_run_to_running(session: aiohttp.ClientSession, url: str, image: st
             if (await r.json())["status"] == "Running":
                 return time.perf_counter() - t0, uuid
         await asyncio.sleep(0.01)
-
-
-def direct_pod(namespace: str, name: str, image: str) -> dict[str, Any]:
-    # The same Pod zunk8s makes (see zunk8s.translate.pods): one container, same resources.
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "direct"}},
-        "spec": {
-            "containers": [
-                {
-                    "name": "main",
-                    "image": image,
-                    "args": ["sleep", "3600"],
-                    "resources": {"limits": {"cpu": "1000m", "memory": "512Mi"}, "requests": {"cpu": "10m", "memory": "5243Ki"}},
-                }
-            ],
-            "restartPolicy": "Never",
-            "enableServiceLinks": False,
-            "automountServiceAccountToken": False,
-            "terminationGracePeriodSeconds": 10,
-        },
-    }
 
 
 async def direct_run_to_running(http: KubeHTTP, namespace: str, image: str, i: int) -> float:

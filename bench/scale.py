@@ -38,11 +38,11 @@ import aiohttp
 from bench.support import (
     HEADERS,
     KWOK_EXTRA,
-    KWOK_TOLERATIONS,
     RECORDS_API,
     Tally,
     Zunk8s,
     delete_namespace,
+    direct_pod,
     pod_state,
     record_reason,
     record_state,
@@ -178,37 +178,6 @@ async def create_all(
     return accepted_at, time.perf_counter() - t0, submitted - failed
 
 
-def direct_pod(namespace: str, name: str, image: str) -> dict[str, Any]:
-    # The Pod zunk8s makes for the same container (zunk8s.translate.pods), on the kwok nodes.
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "direct"}},
-        "spec": {
-            "containers": [
-                {
-                    "name": "main",
-                    "image": image,
-                    "args": ["sleep", "3600"],
-                    "resources": {
-                        "limits": {"cpu": "1000m", "memory": "512Mi"},
-                        "requests": {"cpu": "10m", "memory": "5243Ki"},
-                    },
-                    "stdin": False,
-                    "tty": False,
-                    "stdinOnce": False,
-                }
-            ],
-            "restartPolicy": "Never",
-            "enableServiceLinks": False,
-            "automountServiceAccountToken": False,
-            "terminationGracePeriodSeconds": 10,
-            "nodeSelector": {"type": "kwok"},
-            "tolerations": KWOK_TOLERATIONS,
-        },
-    }
-
-
 async def direct_phase(http: KubeHTTP, env: dict[str, str], *, prefix: str, opts: Options, deadline: Deadline, res: Results) -> float:
     """Create opts.direct Pods directly; their Running rate (Pods/s), then remove them."""
     namespace = f"{prefix}direct"
@@ -219,7 +188,7 @@ async def direct_phase(http: KubeHTTP, env: dict[str, str], *, prefix: str, opts
     path = f"/api/v1/namespaces/{namespace}/pods"
 
     async def submit(i: int) -> None:
-        await http.request("POST", path, body=direct_pod(namespace, f"direct-{i}", env["ZUNK8S_TEST_IMAGE"]))
+        await http.request("POST", path, body=direct_pod(namespace, f"direct-{i}", env["ZUNK8S_TEST_IMAGE"], kwok=True))
 
     try:
         accepted, settled, n = await create_all("direct", opts.direct, submit, tally, opts=opts, deadline=deadline)

@@ -288,3 +288,34 @@ async def delete_namespace(http: KubeHTTP, namespace: str, *, timeout: float) ->
         await asyncio.sleep(1)
     say(f"namespace {namespace} still there after {timeout:.0f} s; left to the namespace controller")
     return False
+
+
+def direct_pod(namespace: str, name: str, image: str, *, kwok: bool = False) -> dict[str, Any]:
+    """The Pod zunk8s makes for the same container (zunk8s.translate.pods), made directly:
+    on the real node, or on the kwok nodes (``kwok``)."""
+    spec: dict[str, Any] = {
+        "containers": [
+            {
+                "name": "main",
+                "image": image,
+                "args": ["sleep", "3600"],
+                "resources": {"limits": {"cpu": "1000m", "memory": "512Mi"}, "requests": {"cpu": "10m", "memory": "5243Ki"}},
+                "stdin": False,
+                "tty": False,
+                "stdinOnce": False,
+            }
+        ],
+        "restartPolicy": "Never",
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "terminationGracePeriodSeconds": 10,
+    }
+    if kwok:
+        spec["nodeSelector"] = {"type": "kwok"}
+        spec["tolerations"] = KWOK_TOLERATIONS
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "direct"}},
+        "spec": spec,
+    }
