@@ -332,8 +332,13 @@ async def test_put_archive_abandoned_by_tar_midway_ends_with_its_error(zun: ZunA
     blob = _tar_then_garbage(5 * 1024 * 1024)
     for _ in range(2):
         r, took = await _put(zun, c["uuid"], "/tmp", blob)
-        assert r.status == 400, r.body
-        assert "invalid tar magic" in r.body["errors"][0]["detail"]
+        detail = r.body["errors"][0]["detail"]
+        # tar's own error, or, when the kubelet's reset lost the exit status (containerd 1.6,
+        # see kube/streams.py), a 503 that says so honestly: never a 200, a 500 or a hang.
+        if r.status == 503:
+            assert "may be partly extracted" in detail, r.body
+        else:
+            assert r.status == 400 and "invalid tar magic" in detail, r.body
         # At worst the stall watchdog (15 s of silence after tar's complaint) ends it.
         assert took < 40, f"put_archive took {took:.1f} s"
     await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"}, project=P)
