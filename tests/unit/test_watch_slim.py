@@ -173,7 +173,11 @@ class FakeHTTP:
         self.pages = pages
         self.calls: list[dict[str, Any]] = []
 
-    async def request(self, method: str, path: str, *, params: Any = None, timeout: float | None = None) -> Obj:
+    async def request(
+        self, method: str, path: str, *, params: Any = None, timeout: float | None = None, wait_for_api: bool = False
+    ) -> Obj:
+        # The informer's list waits out an API outage instead of failing (kube/http.py).
+        assert wait_for_api
         self.calls.append(dict(params or {}))
         return self.pages[len(self.calls) - 1]
 

@@ -147,13 +147,10 @@ class KubeHTTP:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float | None = None,
-        wait_for_api: bool | None = None,
+        wait_for_api: bool = False,
     ) -> Any:
         """One call. While the API server is unreachable: KubeUnavailable at once, or with
-        ``wait_for_api`` wait until it is back. None = the informers' list (a GET that sets
-        its own ``timeout``) waits, everything else fails fast."""
-        if wait_for_api is None:
-            wait_for_api = method == "GET" and timeout is not None
+        ``wait_for_api`` (the informers' list) wait until it is back."""
         async with self.reachability.guard(f"{method} {path}", wait=wait_for_api):
             headers = await self.auth_headers()
             headers["Accept"] = "application/json"
@@ -186,16 +183,14 @@ class KubeHTTP:
         *,
         params: Query | None = None,
         read_timeout: float | None = None,
-        wait_for_api: bool | None = None,
+        wait_for_api: bool = False,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A GET whose body is read incrementally (watches, log follows).
 
         An outage aborts the stream (KubeUnavailable from the reading loop), so a watch on a
         dead connection is re-established when the API server is back rather than minutes
-        later. ``wait_for_api`` None = watches (``watch=true``) wait for the API server while
-        it is unreachable, other streams (logs) fail fast."""
-        if wait_for_api is None:
-            wait_for_api = bool(params and params.get("watch"))
+        later. ``wait_for_api`` (the informers' watch): wait for the API server while it is
+        unreachable; other streams (logs) fail fast."""
         async with self.reachability.guard(f"GET {path}", wait=wait_for_api) as watchdog:
             headers = await self.auth_headers()
             try:

@@ -166,7 +166,7 @@ class Informer:
         fresh: dict[Key, Obj] = {}
         params: dict[str, str | int | bool | list[str]] = {"labelSelector": self._selector, "limit": LIST_PAGE}
         while True:
-            body = await self._http.request("GET", self._path, params=params, timeout=60)
+            body = await self._http.request("GET", self._path, params=params, timeout=60, wait_for_api=True)
             for item in body.get("items") or []:
                 fresh[key_of(item)] = self._transform(item)
             meta = body.get("metadata") or {}
@@ -205,7 +205,7 @@ class Informer:
         while True:
             if rv:
                 params["resourceVersion"] = rv
-            async with self._http.stream(self._path, params=params, read_timeout=330) as resp:
+            async with self._http.stream(self._path, params=params, read_timeout=330, wait_for_api=True) as resp:
                 async for line in resp.content:
                     if not line.strip():
                         continue
