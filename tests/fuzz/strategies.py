@@ -208,6 +208,13 @@ HOSTS: st.SearchStrategy[str | None] = weighted(
 )
 
 
+# The header each Identity field is sent as, in field order (a version may be sent twice).
+IDENTITY_HEADERS = (
+    "OpenStack-API-Version", "OpenStack-API-Version", "X-Project-Id", "X-Roles", "X-User-Id",
+    "X-Openstack-Request-Id", "Host",
+)
+
+
 @dataclass(frozen=True)
 class Identity:
     version: str | None
@@ -219,22 +226,8 @@ class Identity:
     host: str | None = None
 
     def headers(self) -> list[tuple[str, str]]:
-        out: list[tuple[str, str]] = []
-        if self.version is not None:
-            out.append(("OpenStack-API-Version", self.version))
-        if self.repeat_version is not None:
-            out.append(("OpenStack-API-Version", self.repeat_version))
-        if self.project is not None:
-            out.append(("X-Project-Id", self.project))
-        if self.roles is not None:
-            out.append(("X-Roles", self.roles))
-        if self.user is not None:
-            out.append(("X-User-Id", self.user))
-        if self.request_id is not None:
-            out.append(("X-Openstack-Request-Id", self.request_id))
-        if self.host is not None:
-            out.append(("Host", self.host))
-        return out
+        values = (self.version, self.repeat_version, self.project, self.roles, self.user, self.request_id, self.host)
+        return [(name, value) for name, value in zip(IDENTITY_HEADERS, values, strict=True) if value is not None]
 
 
 def identity(version: st.SearchStrategy[str | None] = version_header) -> st.SearchStrategy[Identity]:

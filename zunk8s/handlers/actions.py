@@ -29,6 +29,7 @@ from zunk8s.schemas.params import (
     parse_non_negative_int,
     parse_signal,
     reject_unknown,
+    shown,
     unset,
 )
 from zunk8s.service import archives, commands, sessions
@@ -111,7 +112,7 @@ def _since_seconds(raw: Any, *, now: float) -> int | None:
         return None
     text = str(raw)
     invalid = SchemaValidationError(
-        f"Invalid input for query parameters 'since'. Value: '{text[:64]}'. It must be seconds since "
+        f"Invalid input for query parameters 'since'. Value: '{shown(text)}'. It must be seconds since "
         "the epoch (at most 12 digits) or a time 'YYYY-MM-DD HH:MM:SS,mmm'."
     )
     if not _SINCE_RE.fullmatch(text):

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from zunk8s.errors import InvalidParamInVersion, InvalidValue, SchemaValidationError
 from zunk8s.microversions import APIVersion
+from zunk8s.schemas.params import shown
 
 MIN_CPU, MAX_CPU = 0.1, 16.0
 MIN_MEMORY, MAX_MEMORY = 4, 8192
@@ -62,28 +63,28 @@ def _err(kind: str, message: str) -> PydanticCustomError:
 
 def _number_in_range(value: Any, *, lo: float, hi: float, integer: bool) -> float:
     if isinstance(value, bool):
-        raise _err("type", f"{_shown(value)} is not of type 'number'")
+        raise _err("type", f"{shown(value)} is not of type 'number'")
     if isinstance(value, str):
         pattern = _INT_STR_RE if integer else _CPU_STR_RE
         # fullmatch: `$` would accept a trailing newline; [0-9] keeps to ASCII digits.
         if not value or len(value) > 32 or not pattern.fullmatch(value):
-            raise _err("pattern", f"'{_shown(value)}' does not match '{pattern.pattern}'")
+            raise _err("pattern", f"'{shown(value)}' does not match '{pattern.pattern}'")
         number = float(value)
     elif isinstance(value, int):
         # Compared as an int: float() of a 400-digit integer raises OverflowError.
         if value < lo:
-            raise _err("minimum", f"{_shown(value)} is less than the minimum of {_fmt(lo)}")
+            raise _err("minimum", f"{shown(value)} is less than the minimum of {_fmt(lo)}")
         if value > hi:
-            raise _err("maximum", f"{_shown(value)} is greater than the maximum of {_fmt(hi)}")
+            raise _err("maximum", f"{shown(value)} is greater than the maximum of {_fmt(hi)}")
         return float(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise _err("type", f"{_shown(value)} is not a finite number")
+            raise _err("type", f"{shown(value)} is not a finite number")
         if integer and not value.is_integer():
-            raise _err("type", f"{_shown(value)} is not of type 'integer'")
+            raise _err("type", f"{shown(value)} is not of type 'integer'")
         number = value
     else:
-        raise _err("type", f"{_shown(value)} is not of type 'number', 'string'")
+        raise _err("type", f"{shown(value)} is not of type 'number', 'string'")
     if number < lo:
         raise _err("minimum", f"{_fmt(value)} is less than the minimum of {_fmt(lo)}")
     if number > hi:
@@ -94,31 +95,25 @@ def _number_in_range(value: Any, *, lo: float, hi: float, integer: bool) -> floa
 def _fmt(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v)) if v >= 1 else str(v)
-    return _shown(v)
-
-
-def _shown(v: Any, limit: int = 64) -> str:
-    """A value echoed in an error: bounded, so a huge input is not sent back whole."""
-    text = repr(v) if not isinstance(v, (str, int, float)) else str(v)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return shown(v)
 
 
 def _check_string(value: Any, *, lo: int, hi: int, pattern: re.Pattern[str] | None = None) -> str:
     if not isinstance(value, str):
-        raise _err("type", f"{_shown(value)} is not of type 'string'")
+        raise _err("type", f"{shown(value)} is not of type 'string'")
     if len(value) < lo:
-        raise _err("minLength", f"'{_shown(value)}' is too short")
+        raise _err("minLength", f"'{shown(value)}' is too short")
     if len(value) > hi:
-        raise _err("maxLength", f"'{_shown(value)}' is too long")
+        raise _err("maxLength", f"'{shown(value)}' is too long")
     if pattern is not None and not pattern.search(value):
-        raise _err("pattern", f"'{_shown(value)}' does not match '{pattern.pattern}'")
+        raise _err("pattern", f"'{shown(value)}' does not match '{pattern.pattern}'")
     return value
 
 
 def _strict_bool(value: Any) -> bool:
     if isinstance(value, (bool, str)) and value in _STRICT_BOOLS:
         return _STRICT_BOOLS[value]
-    raise _err("enum", f"{_shown(value)} is not one of [True, 'True', 'TRUE', 'true', False, 'False', 'FALSE', 'false']")
+    raise _err("enum", f"{shown(value)} is not one of [True, 'True', 'TRUE', 'true', False, 'False', 'FALSE', 'false']")
 
 
 def cpu_value(v: Any) -> float | None:
@@ -142,22 +137,22 @@ def healthcheck_value(v: Any) -> dict[str, Any]:
     sends them. Zun's own schema checks nothing (it puts ``items`` on an object); zunk8s checks
     what its probe will need, so a bad value is a 400 and not a failed start."""
     if not isinstance(v, dict):
-        raise _err("type", f"{_shown(v)} is not of type 'object', 'null'")
+        raise _err("type", f"{shown(v)} is not of type 'object', 'null'")
     unknown = sorted(k for k in v if k not in ("cmd", "test", *HEALTHCHECK_TIMES))
     if unknown:
-        raise _err("extra", f"Additional properties are not allowed ({', '.join(repr(_shown(k)) for k in unknown)})")
+        raise _err("extra", f"Additional properties are not allowed ({', '.join(repr(shown(k)) for k in unknown)})")
     if "cmd" in v and "test" in v:
         raise _err("value", "give the healthcheck command as 'cmd' or 'test', not both")
     test = v.get("cmd", v.get("test"))
     if not isinstance(test, str) or not test.strip():
-        raise _err("type", f"the healthcheck command 'cmd' must be a non-empty string, not {_shown(test)}")
+        raise _err("type", f"the healthcheck command 'cmd' must be a non-empty string, not {shown(test)}")
     out: dict[str, Any] = {"cmd": test}
     for key in HEALTHCHECK_TIMES:
         value = v.get(key)
         if value is None:
             continue
         if type(value) is not int or not 0 <= value <= MAX_PROBE_VALUE:
-            raise _err("type", f"healthcheck '{key}' must be a whole number from 0 to {MAX_PROBE_VALUE}, not {_shown(value)}")
+            raise _err("type", f"healthcheck '{key}' must be a whole number from 0 to {MAX_PROBE_VALUE}, not {shown(value)}")
         out[key] = value
     return out
 
@@ -172,7 +167,7 @@ class RestartPolicy(BaseModel):
     @classmethod
     def _name(cls, v: Any) -> str:
         if v not in RESTART_NAMES:
-            raise _err("enum", f"{_shown(v)} is not one of {list(RESTART_NAMES)}")
+            raise _err("enum", f"{shown(v)} is not one of {list(RESTART_NAMES)}")
         return str(v)
 
     @field_validator("MaximumRetryCount", mode="before")
@@ -253,13 +248,13 @@ class ContainerCreate(_Resources):
         if version < APIVersion(1, 20):
             # 1.1-1.19: a string split shell-style (legacy_container_create).
             if not isinstance(v, str):
-                raise _err("type", f"{_shown(v)} is not of type 'string', 'null'")
+                raise _err("type", f"{shown(v)} is not of type 'string', 'null'")
             try:
                 return shlex.split(v)
             except ValueError as e:
                 raise _err("value", f"cannot split command: {e}") from e
         if not isinstance(v, list):
-            raise _err("type", f"{_shown(v)} is not of type 'array', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'array', 'null'")
         return [str(x) for x in v]
 
     @field_validator("entrypoint", mode="before")
@@ -268,7 +263,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, list):
-            raise _err("type", f"{_shown(v)} is not of type 'array', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'array', 'null'")
         return [str(x) for x in v]
 
     @field_validator("disk", mode="before")
@@ -280,7 +275,7 @@ class ContainerCreate(_Resources):
     @classmethod
     def _cpu_policy(cls, v: Any) -> str:
         if v not in ("dedicated", "shared"):
-            raise _err("enum", f"{_shown(v)} is not one of ['dedicated', 'shared']")
+            raise _err("enum", f"{shown(v)} is not one of ['dedicated', 'shared']")
         return str(v)
 
     @field_validator("workdir", "availability_zone", "runtime", mode="before")
@@ -297,10 +292,10 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, dict):
-            raise _err("type", f"{_shown(v)} is not of type 'object', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'object', 'null'")
         for key, value in v.items():
             if not isinstance(value, str):
-                raise _err("type", f"{_shown(value)} is not of type 'string' (environment variable {_shown(key)})")
+                raise _err("type", f"{shown(value)} is not of type 'string' (environment variable {shown(key)})")
         return dict(v)
 
     @field_validator("labels", mode="before")
@@ -309,7 +304,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, dict):
-            raise _err("type", f"{_shown(v)} is not of type 'object', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'object', 'null'")
         # Zun's DictOfStringsField coerces values: {"A": 1} is stored as {"A": "1"}.
         return {str(k): str(val) for k, val in v.items()}
 
@@ -323,7 +318,7 @@ class ContainerCreate(_Resources):
     def _auto_remove(cls, v: Any) -> bool | None:
         if v is None or isinstance(v, bool):
             return v
-        raise _err("type", f"{_shown(v)} is not of type 'boolean', 'null'")
+        raise _err("type", f"{shown(v)} is not of type 'boolean', 'null'")
 
     @field_validator("image_driver", mode="before")
     @classmethod
@@ -331,7 +326,7 @@ class ContainerCreate(_Resources):
         if v is None or v == "None":
             return None
         if v not in ("glance", "docker"):
-            raise _err("enum", f"{_shown(v)} is not one of ['glance', 'docker', None, 'None']")
+            raise _err("enum", f"{shown(v)} is not one of ['glance', 'docker', None, 'None']")
         return str(v)
 
     @field_validator("image_pull_policy", mode="before")
@@ -340,7 +335,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if v not in PULL_POLICIES:
-            raise _err("enum", f"{_shown(v)} is not one of {list(PULL_POLICIES)}")
+            raise _err("enum", f"{shown(v)} is not one of {list(PULL_POLICIES)}")
         return str(v)
 
     @field_validator("security_groups", mode="before")
@@ -349,7 +344,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, list):
-            raise _err("type", f"{_shown(v)} is not of type 'array', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'array', 'null'")
         out: list[str] = []
         for item in v:
             name = _check_string(item, lo=1, hi=255)
@@ -374,7 +369,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, dict):
-            raise _err("type", f"{_shown(v)} is not of type 'object', 'null'")
+            raise _err("type", f"{shown(v)} is not of type 'object', 'null'")
         return dict(v)
 
     @field_validator("nets", "mounts", mode="before")
@@ -383,7 +378,7 @@ class ContainerCreate(_Resources):
         if v is None:
             return None
         if not isinstance(v, list) or not all(isinstance(i, dict) for i in v):
-            raise _err("type", f"{_shown(v)} is not of type 'array' of 'object'")
+            raise _err("type", f"{shown(v)} is not of type 'array' of 'object'")
         return [dict(i) for i in v]
 
 
@@ -413,14 +408,14 @@ def _schema_error(exc: ValidationError) -> SchemaValidationError:
     if kind == "missing":
         return SchemaValidationError(f"'{loc[-1]}' is a required property")
     field = loc[0] if loc else ""
-    value = _shown(first.get("input"))
-    return SchemaValidationError(f"Invalid input for field '{_shown(field)}'. Value: '{value}'. {first['msg']}")
+    value = shown(first.get("input"))
+    return SchemaValidationError(f"Invalid input for field '{shown(field)}'. Value: '{value}'. {first['msg']}")
 
 
 def validate_create(body: Any, version: APIVersion) -> ContainerCreate:
     """Validate a create body at ``version``; raise Zun-shaped 400s."""
     if not isinstance(body, dict):
-        raise SchemaValidationError(f"{_shown(body)} is not of type 'object'")
+        raise SchemaValidationError(f"{shown(body)} is not of type 'object'")
     for field, since in _SCHEMA_FIELDS.items():
         if field in body and version < APIVersion(*since):
             raise SchemaValidationError(f"Additional properties are not allowed ('{field}' was unexpected)")
@@ -457,15 +452,15 @@ def _check_exposed_ports(ports: dict[str, Any] | None) -> None:
         port, _, proto = key.partition("/")
         proto = proto or "tcp"
         if proto not in ("tcp", "udp"):
-            raise InvalidValue(f"value {_shown(proto)} is an invalid protocol")
+            raise InvalidValue(f"value {shown(proto)} is an invalid protocol")
         number = int(port) if _PORT_RE.fullmatch(port) else 0
         if not 0 < number < 65536:
-            raise InvalidValue(f"value {_shown(port)} is invalid as publish port.")
+            raise InvalidValue(f"value {shown(port)} is invalid as publish port.")
 
 
 def validate_update(body: Any) -> ContainerUpdate:
     if not isinstance(body, dict):
-        raise SchemaValidationError(f"{_shown(body)} is not of type 'object'")
+        raise SchemaValidationError(f"{shown(body)} is not of type 'object'")
     try:
         return ContainerUpdate.model_validate(body)
     except ValidationError as e:

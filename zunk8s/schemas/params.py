@@ -48,7 +48,7 @@ def parse_bool(name: str, value: object, *, extended: bool, default: bool) -> bo
         if value in false_set:
             return False
     raise SchemaValidationError(
-        f"Invalid input for query parameters '{name}'. Value: '{_shown(value)}'. "
+        f"Invalid input for query parameters '{name}'. Value: '{shown(value)}'. "
         f"It is not one of {sorted(true_set | false_set)}"
     )
 
@@ -58,7 +58,7 @@ def parse_non_negative_int(name: str, value: object, *, minimum: int = 0) -> int
     if unset(value):
         return None
     if isinstance(value, bool):
-        raise SchemaValidationError(f"Invalid input for query parameters '{name}'. Value: '{_shown(value)}'.")
+        raise SchemaValidationError(f"Invalid input for query parameters '{name}'. Value: '{shown(value)}'.")
     parsed = ascii_int(value) if isinstance(value, str) else None
     if isinstance(value, int) and abs(value) < 10**MAX_DIGITS:
         number = value
@@ -66,18 +66,18 @@ def parse_non_negative_int(name: str, value: object, *, minimum: int = 0) -> int
         number = parsed
     else:
         raise SchemaValidationError(
-            f"Invalid input for query parameters '{name}'. Value: '{_shown(value)}'. "
+            f"Invalid input for query parameters '{name}'. Value: '{shown(value)}'. "
             f"It must be a whole number of at most {MAX_DIGITS} ASCII digits."
         )
     if number < minimum:
         raise SchemaValidationError(
-            f"Invalid input for query parameters '{name}'. Value: '{_shown(value)}'. "
+            f"Invalid input for query parameters '{name}'. Value: '{shown(value)}'. "
             f"{number} is less than the minimum of {minimum}"
         )
     return number
 
 
-def _shown(value: object, limit: int = 64) -> str:
+def shown(value: object, limit: int = 64) -> str:
     """A value as echoed in an error detail: bounded, so a huge input is not sent back whole."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -87,7 +87,7 @@ def reject_unknown(params: Mapping[str, Any], allowed: set[str]) -> None:
     """Zun's query schemas set additionalProperties: false."""
     extra = sorted(k for k in params if k not in allowed)
     if extra:
-        listed = ", ".join(repr(_shown(k)) for k in extra)
+        listed = ", ".join(repr(shown(k)) for k in extra)
         verb = "were" if len(extra) > 1 else "was"
         raise SchemaValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
 
@@ -96,7 +96,7 @@ def reject_unknown_list_params(params: Mapping[str, Any], allowed: set[str]) -> 
     """The list endpoint words it differently (InvalidValue, 'Unknown parameters: foo')."""
     extra = sorted(k for k in params if k not in allowed)
     if extra:
-        raise InvalidValue(f"Unknown parameters: {', '.join(_shown(k) for k in extra)}")
+        raise InvalidValue(f"Unknown parameters: {', '.join(shown(k) for k in extra)}")
 
 
 # Signals that end a container; other signals are delivered into it.
@@ -112,4 +112,4 @@ def parse_signal(value: str | None) -> str:
         short = sig.name[3:] if sig.name.startswith("SIG") else sig.name
         if value in {sig.name, short, sig.name.lower(), short.lower(), str(int(sig))}:
             return short
-    raise InvalidValue(f"Invalid input for query parameters 'signal'. Value: '{_shown(value)}'. Not a valid signal.")
+    raise InvalidValue(f"Invalid input for query parameters 'signal'. Value: '{shown(value)}'. Not a valid signal.")

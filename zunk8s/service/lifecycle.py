@@ -158,9 +158,10 @@ class ContainerService:
 
     async def _fresh(self, entry: Entry) -> Entry:
         """The record as the API server has it now (call with the container's lock held)."""
-        if await self.gw.get_record(entry.namespace, entry.uuid) is None:
+        fresh = await self.registry.fresh(entry.key)
+        if fresh is None:
             raise ContainerNotFound(entry.uuid)
-        return self.registry.entry(entry.key) or entry
+        return fresh
 
     def _begin_checks(self, entry: Entry, action: str) -> None:
         check_state(action, uuid=entry.uuid, status=entry.status.status)
@@ -302,10 +303,10 @@ class ContainerService:
             try:
                 return await self.patch_status(entry, if_unchanged=True, **changes)
             except KubeConflict:
-                fresh = await self.gw.get_record(entry.namespace, entry.uuid)
+                fresh = await self.registry.fresh(entry.key)
                 if fresh is None:
                     return entry
-                entry = self.registry.entry(entry.key) or entry
+                entry = fresh
         return entry
 
     async def _fail_task(self, entry: Entry, name: str, error: Exception) -> None:
@@ -590,9 +591,10 @@ class ContainerService:
             action = "delete"
 
         def check(fresh: Entry) -> None:
-            check_state(action, uuid=fresh.uuid, status=fresh.status.status)
-            if fresh.status.task_state is not None and not force:
-                raise Conflict(f"Container {fresh.uuid} is busy ({fresh.status.task_state}); try again when it finishes.")
+            if force:  # a forced delete goes ahead while a task runs
+                check_state(action, uuid=fresh.uuid, status=fresh.status.status)
+            else:
+                self._begin_checks(fresh, action)
 
         fresh = await self._claim(entry, check, status="Deleting", task_state="container_deleting")
         grace = 0 if force else None

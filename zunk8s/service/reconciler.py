@@ -233,8 +233,7 @@ class Reconciler:
             if not _orphaned(self.svc.registry.entry(key), name):
                 continue
             # And as the API server has it: this replica's record watch may lag its Pod watch.
-            await self.gw.get_record(*key)
-            if not _orphaned(self.svc.registry.entry(key), name):
+            if not _orphaned(await self.svc.registry.fresh(key), name):
                 continue
             log.info("deleting_orphan_pod", namespace=namespace, pod=name)
             await self.gw.delete_pod(namespace, name, grace_seconds=0)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from zunk8s.errors import InvalidValue, NoInteractiveFlag
-from zunk8s.schemas.params import ascii_int
+from zunk8s.schemas.params import ascii_int, shown
 from zunk8s.service.commands import split_command
 from zunk8s.service.lifecycle import ContainerService
 from zunk8s.service.registry import Entry
@@ -86,9 +86,8 @@ def parse_size(params: dict[str, Any]) -> tuple[int, int]:
         raw = params.get(key)
         value = ascii_int(raw) if isinstance(raw, str) else raw if type(raw) is int else None
         if value is None or not 1 <= value <= MAX_TERMINAL_SIDE:
-            shown = str(raw)[:64]
             raise InvalidValue(
-                f"Invalid input for query parameters '{key}'. Value: '{shown}'. "
+                f"Invalid input for query parameters '{key}'. Value: '{shown(raw)}'. "
                 f"It must be a whole number from 1 to {MAX_TERMINAL_SIDE}."
             )
         out.append(value)
@@ -112,5 +111,5 @@ async def resize(service: ContainerService, entry: Entry, *, width: int, height:
 def check_exec_id(exec_id: Any) -> str:
     text = exec_id if isinstance(exec_id, str) else ""
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-        raise InvalidValue(f"Invalid input for query parameters 'exec_id'. Value: '{text[:64]}'. It must be 64 hex digits.")
+        raise InvalidValue(f"Invalid input for query parameters 'exec_id'. Value: '{shown(text)}'. It must be 64 hex digits.")
     return text
