@@ -491,15 +491,12 @@ class ContainerService:
     async def _kill_pod(self, entry: Entry, name: str, *, reason: str | None) -> None:
         await self._save_logs(entry, name)
         await self.gw.delete_pod(entry.namespace, name, grace_seconds=0)
-        current = self.registry.entry(entry.key) or entry
-        await self.patch_status(
-            current,
-            status="Stopped",
-            status_reason=reason,
-            exit_code=137,
-            finished_at=now_utc().isoformat().replace("+00:00", "Z"),
-        )
+        killed_at = now_utc().isoformat().replace("+00:00", "Z")
+        # Stopped is written once the Pod is gone, as the task's last step: a client that sees
+        # Stopped and acts at once must not meet the task still running (409 "busy").
         await self.wait_pod(entry.namespace, name, lambda p: p is None, timeout=30)
+        current = self.registry.entry(entry.key) or entry
+        await self.patch_status(current, status="Stopped", status_reason=reason, exit_code=137, finished_at=killed_at)
 
     async def reboot(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
         entry = await self._start_task(entry, "reboot", "container_rebooting", caller, status="Restarting")
