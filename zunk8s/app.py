@@ -19,6 +19,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.metrics import (
     METRICS_KEY,
     REGISTRY_KEY,
+    KubeRequests,
     Metrics,
     metrics_handler,
     metrics_middleware,
@@ -48,6 +49,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         await store.ping()
         version = await gateway.discover()
         await gateway.ensure_crd()
+        app[REGISTRY_KEY].register(KubeRequests(gateway.request_counts))
         service = ContainerService(gateway=gateway, store=store, settings=settings, tasks=tasks)
         reconciler = Reconciler(service)
         loops = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from aiohttp import web
 from prometheus_client import (
@@ -13,6 +13,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 REGISTRY_KEY = web.AppKey("metrics_registry", CollectorRegistry)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,6 +31,22 @@ class Metrics:
 
 
 METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+class KubeRequests(Collector):
+    """zunk8s_kube_requests_total{verb, resource}: the requests zunk8s sent to the Kubernetes
+    API, read from the gateway's own tally at scrape time."""
+
+    def __init__(self, counts: Callable[[], Mapping[tuple[str, str], int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "zunk8s_kube_requests", "Requests sent to the Kubernetes API", labels=["verb", "resource"]
+        )
+        for (verb, resource), n in sorted(self._counts().items()):
+            family.add_metric([verb, resource], n)
+        yield family
 
 
 def _route(request: web.Request) -> str:

@@ -52,6 +52,10 @@ class KubeGateway:
     async def close(self) -> None:
         await self.http.close()
 
+    def request_counts(self) -> dict[tuple[str, str], int]:
+        """Requests sent so far, by (verb, resource)."""
+        return dict(self.http.calls)
+
     # --- start-up -----------------------------------------------------------------------
 
     async def discover(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,6 +42,23 @@ PROBE_TIMEOUT = 2.0
 PROBE_INTERVAL = 1.0
 # A call with no answer after this long makes the probe check the API server.
 SUSPECT_AFTER = 2.0
+
+
+def resource_of(path: str) -> str:
+    """The resource a request path names, as the API server's metrics name it: ``pods``,
+    ``pods/exec``, ``zuncontainers/status``, ``namespaces``; ``version`` for /version."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[:1] == ["api"]:
+        rest = parts[2:]
+    elif parts[:1] == ["apis"]:
+        rest = parts[3:]
+    else:
+        return "/".join(parts) or "/"
+    if len(rest) >= 2 and rest[0] == "namespaces" and len(rest) != 2:
+        rest = rest[2:]  # a namespaced resource, not the namespace object itself
+    if not rest:
+        return "/"
+    return rest[0] + (f"/{rest[2]}" if len(rest) >= 3 else "")
 
 
 def _encode_query(params: Query | None) -> str:
@@ -72,6 +90,9 @@ class KubeHTTP:
         self.connect_timeout = min(connect_timeout, timeout)
         self.ws_connect_timeout = min(ws_connect_timeout, timeout)
         self.probe_timeout = probe_timeout
+        # Requests sent, by "VERB resource" (exported at /metrics as zunk8s_kube_requests_total;
+        # bench/requests.py counts what one action costs).
+        self.calls: Counter[tuple[str, str]] = Counter()
         # Owns the probe task (started on the first suspicion, cancelled by close()).
         self.reachability = Reachability(self._probe, interval=probe_interval, suspect_after=suspect_after)
 
@@ -151,6 +172,7 @@ class KubeHTTP:
     ) -> Any:
         """One call. While the API server is unreachable: KubeUnavailable at once, or with
         ``wait_for_api`` (the informers' list) wait until it is back."""
+        self.calls[(method, resource_of(path))] += 1
         async with self.reachability.guard(f"{method} {path}", wait=wait_for_api):
             headers = await self.auth_headers()
             headers["Accept"] = "application/json"
@@ -191,6 +213,7 @@ class KubeHTTP:
         dead connection is re-established when the API server is back rather than minutes
         later. ``wait_for_api`` (the informers' watch): wait for the API server while it is
         unreachable; other streams (logs) fail fast."""
+        self.calls[("WATCH" if (params or {}).get("watch") else "GET", resource_of(path))] += 1
         async with self.reachability.guard(f"GET {path}", wait=wait_for_api) as watchdog:
             headers = await self.auth_headers()
             try:
@@ -214,6 +237,7 @@ class KubeHTTP:
     async def ws_connect(self, path: str, params: Query, protocols: tuple[str, ...]) -> aiohttp.ClientWebSocketResponse:
         """Open an exec/attach websocket; bounded by ``ws_connect_timeout`` (aiohttp's
         ws_connect takes no per-call connect timeout: the session's 300 s would apply)."""
+        self.calls[("CONNECT", resource_of(path))] += 1
         async with self.reachability.guard(f"GET {path}"):
             headers = await self.auth_headers()
             url = self.url(path, params).replace("https://", "wss://", 1).replace("http://", "ws://", 1)
