@@ -114,13 +114,14 @@ def start_zunk8s(
     }
     if src is not None:
         penv["PYTHONPATH"] = str(src)
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 (the child owns it)
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 (the child owns it)
+    out = subprocess.DEVNULL if log is None else log
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "zunk8s", "serve"], env=penv, stdout=out, stderr=subprocess.STDOUT, cwd=src or ROOT
     )
-    if log_path:
-        out.close()  # type: ignore[union-attr]
+    if log is not None:
+        log.close()
     url = f"http://127.0.0.1:{port}"
     while time.monotonic() - t0 < timeout:
         if proc.poll() is not None:

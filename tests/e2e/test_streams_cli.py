@@ -14,6 +14,7 @@ import struct
 import subprocess
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ class Terminal:
 
 
 @pytest.fixture(scope="module")
-def box(server: Server, cluster: Cluster) -> str:
+def box(server: Server, cluster: Cluster) -> Iterator[str]:
     osc(server, "appcontainer", "run", "--name", "sbox", "--wait", cluster.image, "sh", "-c",
         "echo one; echo two >&2; echo three; sleep 3600")
     yield "sbox"

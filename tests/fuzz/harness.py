@@ -17,12 +17,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from aiohttp import ClientError, ClientTimeout
 from aiohttp.test_utils import TestClient
 from multidict import CIMultiDict, CIMultiDictProxy
+from structlog.typing import EventDict, WrappedLogger
 from yarl import URL
 
 from tests.fuzz.strategies import TARGET_PROJECT
@@ -94,7 +95,7 @@ class LogTap:
         self._saved: dict[str, Any] | None = None
         self._handler: logging.Handler | None = None
 
-    def __call__(self, logger: Any, method: str, event: dict[str, Any]) -> Any:
+    def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> NoReturn:
         self.events.append(dict(event))
         raise structlog.DropEvent
 

@@ -45,7 +45,7 @@ async def test_work_is_shared(zun: ZunAPI, second: ZunAPI) -> None:
     await second.action(c["uuid"], "stop", project="proj-ha", timeout="1")
     await zun.wait_for(c["uuid"], "Stopped", project="proj-ha", timeout=30)
     # Concurrent starts on both replicas: exactly one is accepted.
-    results: list[Any] = await asyncio.gather(
+    results = await asyncio.gather(
         zun.call("POST", f"/v1/containers/{c['uuid']}/start", project="proj-ha"),
         second.call("POST", f"/v1/containers/{c['uuid']}/start", project="proj-ha"),
     )

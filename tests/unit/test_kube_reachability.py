@@ -30,6 +30,12 @@ def make(probe: FakeProbe, **kw: float) -> Reachability:
     return Reachability(probe, interval=kw.get("interval", 0.01), suspect_after=kw.get("suspect_after", 0.05))
 
 
+def state(r: Reachability) -> tuple[bool, float | None, str]:
+    """(reachable, since, reason), read through a call: mypy would carry the narrowing of an earlier
+    ``assert not r.reachable`` / ``r.since is not None`` over the awaits that change them."""
+    return r.reachable, r.since, r.reason
+
+
 async def until(cond: Callable[[], bool], timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
@@ -119,7 +125,7 @@ async def test_confirmed_outage_fails_fast_aborts_in_flight_and_recovers() -> No
 
     probe.up = True
     await asyncio.wait_for(waiting, 1.0)
-    assert r.reachable and r.since is None and r.reason == ""
+    assert state(r) == (True, None, "")
     async with r.guard("POST /records"):
         pass
     assert r.outages == 1

@@ -10,6 +10,8 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     env_file = tmp_path / "zunk8s.env"
     env_file.write_text('ZUNK8S_PORT=9777\nZUNK8S_KUBE__NAMESPACE_PREFIX=cfg-\nZUNK8S_KUBE__NODE_SELECTOR={"type": "kwok"}\n')
     monkeypatch.setenv("ZUNK8S_KUBE__NAMESPACE_PREFIX", "env-")
+    # pydantic's dataclass_transform makes mypy see an __init__ of the fields only, without
+    # BaseSettings' _env_file (the pydantic.mypy plugin is not enabled).
     s = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert s.port == 9777
     assert s.kube.namespace_prefix == "env-"  # the environment wins over the file
