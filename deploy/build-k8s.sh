@@ -44,11 +44,10 @@ for r in m.get("Replace") or []:
         old = o["Path"] + ("@" + o["Version"] if o.get("Version") else "")
         print("-replace=%s=%s@%s" % (old, n["Path"], n["Version"]))
 ' "$staging" | xargs go mod edit
-    local pkgs=""
-    for c in $cmds; do pkgs+=" k8s.io/kubernetes/cmd/$c@$K8S_VERSION"; done
+    local pkgs=()
+    for c in $cmds; do pkgs+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
     log "resolving modules"
-    # shellcheck disable=SC2086
-    go get -tool $pkgs
+    go get -tool "${pkgs[@]}"
     local minor ldf="-s -w"
     minor=$(echo "$K8S_VERSION" | cut -d. -f2)
     for vp in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
