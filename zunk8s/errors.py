@@ -48,6 +48,14 @@ class Base64Exception(Invalid):
     code = "base64-exception"
 
 
+class Unauthorized(ZunError):
+    """A websocket token that is unknown, used or expired (Zun's websocket proxy: 401)."""
+
+    status = 401
+    code = ""
+    title = "Unauthorized"
+
+
 class PolicyNotAuthorized(ZunError):
     status = 403
     code = "policy-not-authorized"

@@ -12,6 +12,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 Desired = Literal["created", "running", "stopped"]
+# Zun's container statuses (zun/common/consts.py) and task states: the only values a record
+# holds, so a typo is a type error, not a container stuck in a status no table knows.
+Status = Literal[
+    "Creating", "Created", "Running", "Stopped", "Paused", "Restarting", "Rebuilding",
+    "Error", "Deleting", "Deleted", "Dead", "Unknown",
+]
+TaskState = Literal[
+    "image_pulling", "container_creating", "container_starting", "container_stopping",
+    "container_rebooting", "container_pausing", "container_unpausing", "container_killing",
+    "container_deleting", "container_rebuilding", "sg_adding", "sg_removing",
+    "network_attaching", "network_detaching",
+]
 
 
 class Record(BaseModel):
@@ -52,9 +64,9 @@ class Record(BaseModel):
 class RecordStatus(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    status: str = "Creating"
+    status: Status = "Creating"
     status_reason: str | None = None
-    task_state: str | None = None
+    task_state: TaskState | None = None
     # What the user last asked for; tells a Pod that ended on its own from one we stopped.
     desired: Desired = "created"
     pod: str | None = None

@@ -32,7 +32,7 @@ from tests.fuzz import strategies as S
 from tests.fuzz.conftest import FuzzAPI
 from tests.fuzz.harness import REQUEST_TIMEOUT, Req, Resp
 from zunk8s.handlers.actions import ACTIONS
-from zunk8s.service.listing import FILTERS
+from zunk8s.schemas.queries import FILTERS
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),

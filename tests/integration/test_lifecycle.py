@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
-from zunk8s.handlers.keys import SERVICE
+from zunk8s.appkeys import SERVICES
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -285,12 +285,13 @@ async def test_a_crashed_task_leaves_its_real_reason(zun: ZunAPI, monkeypatch: p
     """#13 class 5: a background task that fails for any reason (here: a bug injected into the
     Pod launch) leaves that reason on the record and its traceback in the log, not a misleading
     'Pod … was deleted outside zunk8s'."""
-    service = zun.client.app[SERVICE]
+    # The Pod launch every create, start and heal goes through (service/podwork.py), of this app only.
+    pods = zun.client.app[SERVICES].creation._pods
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(service, "_launch_pod", broken)
+    monkeypatch.setattr(pods, "launch", broken)
     with capture_logs() as logs:
         c = await zun.create(run=True)
         err = await zun.wait_for(c["uuid"], "Error", timeout=30)

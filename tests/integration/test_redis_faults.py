@@ -18,15 +18,21 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
-from zunk8s.app import RECONCILER, create_app
+from zunk8s.app import create_app
+from zunk8s.appkeys import SERVICES
 from zunk8s.service.reconciler import Reconciler
-from zunk8s.state.store import LockHandle, RedisStore, lock_key
+from zunk8s.settings import Settings
+from zunk8s.state.keys import channel_key, leader_lock, lock_key, stream_id_for
+from zunk8s.state.protocol import LockHandle
+from zunk8s.state.redis import RedisStore
+from zunk8s.translate.labels import instance_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 P = "proj-rf"
@@ -110,20 +116,22 @@ async def redis_up(redis_server: RedisServer) -> AsyncIterator[RedisServer]:
         await redis_server.start()
 
 
-def _settings(cluster: Cluster, prefix: str, redis_url: str, *, lock_ttl: float, sweep_interval: float) -> Any:
+def _settings(cluster: Cluster, prefix: str, redis_url: str, *, lock_ttl: float, sweep_interval: float) -> Settings:
     return make_settings(cluster, prefix).model_copy(
         update={"redis_url": redis_url, "lock_ttl": lock_ttl, "sweep_interval": sweep_interval}
     )
 
 
 class Replica:
-    def __init__(self, client: TestClient[Any, Any], image: str) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], image: str, settings: Settings) -> None:
         self.client = client
         self.zun = ZunAPI(client, image=image)
+        # The installation this replica serves: its reconcilers compete for leader_lock(instance).
+        self.instance = instance_for(settings.kube.namespace_prefix)
 
     @property
     def reconciler(self) -> Reconciler:
-        return self.client.server.app[RECONCILER]
+        return self.client.app[SERVICES].reconciler
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +140,7 @@ async def pair(cluster: Cluster, ns_prefix: str, redis_server: RedisServer) -> A
     # under test are then the first to meet a connection that a restart left stale.
     settings = _settings(cluster, f"{ns_prefix}rf-", redis_server.url, lock_ttl=30, sweep_interval=30)
     async with TestClient(TestServer(create_app(settings))) as a, TestClient(TestServer(create_app(settings))) as b:
-        yield Replica(a, cluster.image), Replica(b, cluster.image)
+        yield Replica(a, cluster.image, settings), Replica(b, cluster.image, settings)
 
 
 def _records_named(cluster: Cluster, name: str) -> list[Any]:
@@ -313,7 +321,7 @@ async def test_attach_session_gets_resizes_after_redis_restarts(
     await a.zun.wait_for(uuid, "Running", project=P)
     r = await a.zun.call("GET", f"/v1/containers/{uuid}/attach", project=P)
     parts = urlsplit(r.body)
-    channel = f"zunk8s:chan:attach:{uuid}"
+    channel = channel_key(stream_id_for(uuid=uuid, exec_id=None))
     async with b.client.ws_connect(f"{parts.path}?{parts.query}", protocols=("binary",)) as ws:
         for n, (w, h) in enumerate([(101, 31), (123, 45), (77, 22)]):
             if n:
@@ -337,7 +345,7 @@ async def fast_pair(cluster: Cluster, ns_prefix: str, redis_up: RedisServer) -> 
     # Its own installation (prefix), so its leader lock is its own; short TTL and sweeps.
     settings = _settings(cluster, f"{ns_prefix}rl-", redis_up.url, lock_ttl=3, sweep_interval=1)
     async with TestClient(TestServer(create_app(settings))) as a, TestClient(TestServer(create_app(settings))) as b:
-        yield Replica(a, cluster.image), Replica(b, cluster.image)
+        yield Replica(a, cluster.image, settings), Replica(b, cluster.image, settings)
 
 
 def _leaders(replicas: tuple[Replica, Replica]) -> list[bool]:
@@ -356,8 +364,8 @@ async def test_one_leader_after_redis_loses_the_lock(
 ) -> None:
     ttl = 3.0
     await _one_leader_settles(fast_pair, within=15)
-    instance = fast_pair[0].reconciler.gw.instance
-    assert redis_up.cli("exists", lock_key(f"leader-{instance}")) == "1"
+    instance = fast_pair[0].instance
+    assert redis_up.cli("exists", lock_key(leader_lock(instance))) == "1"
     if fault == "flushall":
         assert redis_up.cli("flushall") == "OK"
     else:
@@ -378,7 +386,7 @@ async def test_one_leader_after_redis_loses_the_lock(
     assert longest_overlap < ttl, f"two leaders for {longest_overlap:.1f}s"
     # Afterwards exactly one leads, it holds the lock, and that stays so.
     await _one_leader_settles(fast_pair, within=3 * ttl)
-    assert redis_up.cli("exists", lock_key(f"leader-{instance}")) == "1"
+    assert redis_up.cli("exists", lock_key(leader_lock(instance))) == "1"
     for _ in range(int(2 * ttl / 0.1)):
         assert sum(_leaders(fast_pair)) == 1, _leaders(fast_pair)
         await asyncio.sleep(0.1)

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.unit.badinput import HUGE, NASTY_NUMBERS
 from zunk8s import microversions as mv
 from zunk8s.errors import NotAcceptable
 
@@ -42,3 +43,14 @@ def test_echo_keeps_out_of_range_request() -> None:
     assert mv.raw_requested("container 1.41") == "1.41"
     assert mv.raw_requested(None) == "1.1"
     assert mv.raw_requested("container latest") == "1.40"
+
+
+# --- #13 class 1: numbers in the version header ---
+
+# (A header value cannot hold a newline; split() drops the other whitespace, as Zun's does.)
+@pytest.mark.parametrize(
+    "header", [f"container 1.{n}" for n in NASTY_NUMBERS if n.strip() == n] + ["container ².1", f"container {HUGE}.1"]
+)
+def test_version_header_numbers_are_406(header: str) -> None:
+    with pytest.raises(NotAcceptable):
+        mv.parse_header(header)

@@ -6,19 +6,18 @@ method. Which actions exist at which microversion is the ACTIONS table at the bo
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
 
+from zunk8s.appkeys import SETTINGS, caller_of, services_of, version_of, ws_base_url
+from zunk8s.clock import now_utc
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
+from zunk8s.handlers.archivebody import archive_body, read_upload, uses_base64
 from zunk8s.handlers.containers import entry_view
-from zunk8s.handlers.keys import SERVICE, SETTINGS, caller_of, version_of
 from zunk8s.handlers.params import action_params, archive_body_limit, query_dict, read_body
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.containers import validate_update
@@ -29,19 +28,14 @@ from zunk8s.schemas.params import (
     parse_non_negative_int,
     parse_signal,
     reject_unknown,
-    shown,
     unset,
 )
-from zunk8s.service import archives, commands, sessions
-from zunk8s.service.logs import LogsQuery, read_logs
+from zunk8s.schemas.queries import check_exec_id, parse_size, since_seconds
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import VALID_STATES, check_state
-from zunk8s.wsproxy.bridge import ws_base_url
+from zunk8s.translate.logtext import LogsQuery, LogStream
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
-# Zun's pattern for `since` (seconds since the epoch, or Docker's log time), matched whole
-# (fullmatch: `$` alone would accept a trailing newline) and in ASCII digits only.
-_SINCE_RE = re.compile(r"[0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{1,3}")
 
 
 def _null(status: int) -> web.Response:
@@ -50,7 +44,7 @@ def _null(status: int) -> web.Response:
 
 
 async def start(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    await request.app[SERVICE].start(caller_of(request), entry)
+    await services_of(request).power.start(caller_of(request), entry)
     return _null(202)
 
 
@@ -60,32 +54,33 @@ def _timeout(params: dict[str, Any]) -> int | None:
 
 
 async def stop(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    await request.app[SERVICE].stop(caller_of(request), entry, timeout=_timeout(params))
+    await services_of(request).power.stop(caller_of(request), entry, timeout=_timeout(params))
     return _null(202)
 
 
 async def reboot(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    await request.app[SERVICE].reboot(caller_of(request), entry, timeout=_timeout(params))
+    await services_of(request).power.reboot(caller_of(request), entry, timeout=_timeout(params))
     return _null(202)
 
 
 async def kill(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     signal = params.get("signal")
     name = parse_signal(None if signal is None else str(signal))
-    service = request.app[SERVICE]
+    services = services_of(request)
     if name in TERMINATING_SIGNALS:
-        await service.kill(caller_of(request), entry, name=name)
+        await services.power.kill(caller_of(request), entry, signal=name)
     else:
-        await commands.send_signal(service, entry, name)
+        await services.commands.send_signal(entry, name)
     return _null(202)
 
 
 async def rename(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     if "name" not in params:
         raise SchemaValidationError("'name' is a required property")
-    new = validate_update({"name": params["name"]})
-    assert new.name is not None
-    updated = await request.app[SERVICE].rename(entry, new.name)
+    name = validate_update({"name": params["name"]}).name
+    if name is None:  # {"name": null}: Zun's schema refuses it (name is a string)
+        raise SchemaValidationError("Invalid input for field 'name': None is not of type 'string'")
+    updated = await services_of(request).updates.rename(caller_of(request), entry, name)
     return web.json_response(entry_view(request, updated, links=True))
 
 
@@ -96,37 +91,15 @@ async def logs(request: web.Request, entry: Entry, params: dict[str, Any]) -> we
     if not stdout and not stderr:
         return web.json_response("")  # as Docker answers a request for neither stream
     # One stream alone where the cluster can split them (README: "Logs"); both otherwise.
-    stream = None if stdout == stderr else ("Stdout" if stdout else "Stderr")
+    stream: LogStream | None = None if stdout == stderr else ("Stdout" if stdout else "Stderr")
     timestamps = parse_bool("timestamps", params.get("timestamps"), extended=True, default=False)
     tail_raw = params.get("tail")
     # Zun's driver treats any non-integer tail as "all"; so does zunk8s, for ASCII digits only.
     tail = None if unset(tail_raw) else ascii_int(str(tail_raw))
-    since_seconds = _since_seconds(params.get("since"), now=time.time())
-    query = LogsQuery(tail=tail, since_seconds=since_seconds, timestamps=timestamps, stream=stream)
-    data = await read_logs(request.app[SERVICE].gw, entry, query)
+    since = since_seconds(params.get("since"), now=now_utc())
+    query = LogsQuery(tail=tail, since_seconds=since, timestamps=timestamps, stream=stream)
+    data = await services_of(request).logs.read(entry, query)
     return web.json_response(data.decode("utf-8", errors="replace"))
-
-
-def _since_seconds(raw: Any, *, now: float) -> int | None:
-    if unset(raw):
-        return None
-    text = str(raw)
-    invalid = SchemaValidationError(
-        f"Invalid input for query parameters 'since'. Value: '{shown(text)}'. It must be seconds since "
-        "the epoch (at most 12 digits) or a time 'YYYY-MM-DD HH:MM:SS,mmm'."
-    )
-    if not _SINCE_RE.fullmatch(text):
-        raise invalid
-    if "-" not in text:
-        moment = float(text)  # 1-12 ASCII digits (the pattern's first branch)
-    else:
-        try:
-            stamp = datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
-        except ValueError:
-            raise invalid from None  # e.g. month 99
-        moment = stamp.timestamp()
-    # Kubernetes' sinceSeconds must be positive.
-    return max(1, int(now - moment) + 1)
 
 
 async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
@@ -140,12 +113,12 @@ async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) ->
         raise SchemaValidationError(f"Invalid input for field 'command': {type(command).__name__} is not of type 'string'")
     run = parse_bool("run", params.get("run"), extended=False, default=True)
     interactive = parse_bool("interactive", params.get("interactive"), extended=False, default=False)
-    service = request.app[SERVICE]
+    services = services_of(request)
     if not run or interactive:
         # Like Zun: the exec is created now and started when the websocket connects.
-        session = await sessions.create_exec(service, entry, command, ws_base=ws_base_url(request))
+        session = await services.sessions.create_exec(entry, command, ws_base=ws_base_url(request))
         return web.json_response({"output": None, "exit_code": None, "exec_id": session.exec_id, "proxy_url": session.proxy_url})
-    result = await commands.execute(service, entry, command)
+    result = await services.commands.execute(entry, command)
     body = {
         "output": result.output.decode("utf-8", errors="replace"),
         "exit_code": result.status.exit_code,
@@ -158,26 +131,26 @@ async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) ->
 async def top(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"ps_args"})
     ps_args = params.get("ps_args")
-    return web.json_response(await commands.top(request.app[SERVICE], entry, None if unset(ps_args) else str(ps_args)))
+    return web.json_response(await services_of(request).commands.top(entry, None if unset(ps_args) else str(ps_args)))
 
 
 async def attach(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    url = await sessions.attach_url(request.app[SERVICE], entry, ws_base=ws_base_url(request))
+    url = await services_of(request).sessions.attach_url(entry, ws_base=ws_base_url(request))
     return web.json_response(url)
 
 
 async def resize(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"w", "h"})
-    width, height = sessions.parse_size(params)
-    await sessions.resize(request.app[SERVICE], entry, width=width, height=height, exec_id=None)
+    width, height = parse_size(params)
+    await services_of(request).sessions.resize(entry, width=width, height=height, exec_id=None)
     return _null(200)
 
 
 async def execute_resize(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"exec_id", "w", "h"})
-    exec_id = sessions.check_exec_id(params.get("exec_id"))
-    width, height = sessions.parse_size(params)
-    await sessions.resize(request.app[SERVICE], entry, width=width, height=height, exec_id=exec_id)
+    exec_id = check_exec_id(params.get("exec_id"))
+    width, height = parse_size(params)
+    await services_of(request).sessions.resize(entry, width=width, height=height, exec_id=exec_id)
     return _null(200)
 
 
@@ -190,19 +163,19 @@ def _path(params: dict[str, Any]) -> str:
 
 async def get_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"path"})
-    archive = await archives.get_archive(request.app[SERVICE], entry, _path(params), version=version_of(request))
-    return web.Response(body=AsyncIterablePayload(archives.archive_body(archive)), content_type="application/json")
+    archive = await services_of(request).archives.get(entry, _path(params), base64=uses_base64(version_of(request)))
+    return web.Response(body=AsyncIterablePayload(archive_body(archive)), content_type="application/json")
 
 
 async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     # The body is read here, not merged into params: it holds the archive (ACTIONS raw_body).
     limit = archive_body_limit(request.app[SETTINGS].max_archive_bytes)
-    upload, body_params = archives.read_upload(await read_body(request, limit), version_of(request))
+    upload, body_params = read_upload(await read_body(request, limit), version_of(request))
     merged = {**params, **body_params}
     reject_unknown(merged, {"path"})
     if upload is None:
         raise SchemaValidationError("'data' is a required property")
-    await archives.put_archive(request.app[SERVICE], entry, _path(merged), upload)
+    await services_of(request).archives.put(entry, _path(merged), upload)
     return _null(200)
 
 
@@ -302,7 +275,7 @@ async def dispatch(request: web.Request) -> web.Response:
     if version < action.min_version or (action.max_version is not None and version > action.max_version):
         raise not_in_version(version)
     params = await action_params(request) if request.method == "POST" and not action.raw_body else query_dict(request)
-    service = request.app[SERVICE]
-    entry = await service.registry.find(caller_of(request), request.match_info["ident"])
+    services = services_of(request)
+    entry = await services.registry.find(caller_of(request), request.match_info["ident"])
     return await action.handler(request, entry, params)
 

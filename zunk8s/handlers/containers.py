@@ -6,16 +6,17 @@ from typing import Any
 
 from aiohttp import web
 
+from zunk8s.appkeys import base_url, caller_of, services_of, version_of
+from zunk8s.clock import now_utc
 from zunk8s.errors import InvalidParamInVersion, PolicyNotAuthorized
-from zunk8s.handlers.keys import SERVICE, base_url, caller_of, version_of
 from zunk8s.handlers.params import json_body, query_dict
 from zunk8s.microversions import at_least
 from zunk8s.schemas.containers import validate_create, validate_update
 from zunk8s.schemas.params import parse_bool, reject_unknown, reject_unknown_list_params
+from zunk8s.schemas.queries import FILTERS, parse_list_query
 from zunk8s.schemas.views import container_view
-from zunk8s.service.listing import FILTERS, page, parse_list_query
+from zunk8s.service.listing import page
 from zunk8s.service.registry import Entry
-from zunk8s.translate.status import now_utc
 
 
 def entry_view(request: web.Request, entry: Entry, *, links: bool) -> dict[str, Any]:
@@ -34,7 +35,7 @@ async def create(request: web.Request) -> web.Response:
     reject_unknown(params, {"run"})
     spec = validate_create(await json_body(request, required=True), version_of(request))
     run = parse_bool("run", params.get("run"), extended=True, default=False)
-    entry = await request.app[SERVICE].create(caller_of(request), spec, run=run)
+    entry = await services_of(request).creation.create(caller_of(request), spec, run=run)
     view = entry_view(request, entry, links=True)
     return web.json_response(view, status=202, headers={"Location": f"{base_url(request)}/v1/containers/{entry.uuid}"})
 
@@ -50,8 +51,7 @@ async def list_containers(request: web.Request) -> web.Response:
     if "host" in params and not caller.is_admin:
         raise PolicyNotAuthorized("container:get_one:host")
     query = parse_list_query(params)
-    service = request.app[SERVICE]
-    selected = page(service.registry.visible(caller, all_projects=all_projects), query)
+    selected = page(services_of(request).registry.visible(caller, all_projects=all_projects), query)
     now = now_utc()
     views = [
         container_view(e.record, e.status, now=now, base_url=None, is_admin=caller.is_admin) for e in selected
@@ -68,8 +68,8 @@ async def list_containers(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     params = query_dict(request)
     all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
-    service = request.app[SERVICE]
-    entry = await service.registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
+    registry = services_of(request).registry
+    entry = await registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
     return web.json_response(entry_view(request, entry, links=True))
 
 
@@ -89,16 +89,16 @@ async def delete(request: web.Request) -> web.Response:
     caller = caller_of(request)
     if all_projects and not caller.is_admin:
         raise PolicyNotAuthorized("container:delete_all_projects")
-    service = request.app[SERVICE]
-    entry = await service.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
-    await service.delete(caller, entry, force=force, stop=stop)
+    services = services_of(request)
+    entry = await services.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
+    await services.deletion.delete(caller, entry, force=force, stop=stop)
     return web.Response(status=204)
 
 
 async def update(request: web.Request) -> web.Response:
     changes = validate_update(await json_body(request, required=True))
-    service = request.app[SERVICE]
+    services = services_of(request)
     caller = caller_of(request)
-    entry = await service.registry.find(caller, request.match_info["ident"])
-    entry = await service.update(caller, entry, changes)
+    entry = await services.registry.find(caller, request.match_info["ident"])
+    entry = await services.updates.update(caller, entry, changes)
     return web.json_response(entry_view(request, entry, links=True))

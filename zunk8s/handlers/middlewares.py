@@ -10,31 +10,15 @@ import structlog
 from aiohttp import web
 
 from zunk8s import microversions as mv
-from zunk8s.errors import NotAcceptable, ZunError
-from zunk8s.handlers.keys import CALLER, REQUEST_ID, SETTINGS, VERSION
+from zunk8s.appkeys import CALLER, REQUEST_ID, SETTINGS, VERSION
+from zunk8s.envelope import error_response, zun_error_response
+from zunk8s.errors import NotAcceptable
 from zunk8s.service.context import Caller
+from zunk8s.service.faults import public_error
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PATHS = {"/", "/v1", "/v1/"}
-
-
-def error_response(*, status: int, code: str, title: str, detail: str) -> web.Response:
-    body = {
-        "errors": [
-            {
-                # Zun's ParsableErrorMiddleware always leaves request_id empty; the real id is
-                # in the x-openstack-request-id header.
-                "request_id": "",
-                "code": f"container.{code}",
-                "status": status,
-                "title": title,
-                "detail": detail,
-                "links": [],
-            }
-        ]
-    }
-    return web.json_response(body, status=status)
 
 
 def _is_api_path(path: str) -> bool:
@@ -86,10 +70,6 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ZunError as e:
-        if e.status >= 500:
-            log.warning("request_failed", error=repr(e), path=request.path)
-        return error_response(status=e.status, code=e.code, title=e.title or e.detail, detail=e.detail)
     except web.HTTPException as e:
         if e.status < 400:
             raise
@@ -97,7 +77,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if "Allow" in e.headers:
             response.headers["Allow"] = e.headers["Allow"]
         return response
-    except Exception:
+    except Exception as e:
+        # Zun errors, and Kubernetes failures as the service maps them (service/faults.py).
+        public = public_error(e)
+        if public is not None:
+            if public.status >= 500:
+                log.warning("request_failed", error=repr(e), path=request.path)
+            return zun_error_response(public)
         correlation = uuid.uuid4()
         log.exception("unhandled_error", path=request.path, correlation_id=str(correlation))
         return error_response(
@@ -119,8 +105,13 @@ async def version_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await handler(request)
     except NotAcceptable:
         raise  # Zun's webob 406s lose the version headers
-    except ZunError as e:
-        response = error_response(status=e.status, code=e.code, title=e.title or e.detail, detail=e.detail)
+    except Exception as e:
+        public = public_error(e)
+        if public is None:
+            raise
+        if public.status >= 500:
+            log.warning("request_failed", error=repr(e), path=request.path)
+        response = zun_error_response(public)
     _add_version_headers(response, raw)
     return response
 

@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
+from zunk8s.appkeys import SETTINGS
 from zunk8s.errors import RequestEntityTooLarge, SchemaValidationError, UnsupportedMediaType
-from zunk8s.handlers.keys import SETTINGS
 from zunk8s.schemas.jsonbody import loads_json
 
 READ_CHUNK = 64 * 1024

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from zunk8s import microversions as mv
-from zunk8s.handlers.keys import base_url
+from zunk8s.appkeys import base_url
 
 V1_RESOURCES = (
     "services", "containers", "images", "networks", "hosts", "capsules",

@@ -1,39 +1,46 @@
-"""Kubernetes API failures as zunk8s errors, decided by HTTP status and Status.reason only.
+"""Kubernetes API failures, decided by HTTP status and Status.reason only.
 
-Callers catch these by class. When one reaches a client it carries a status and code Zun
-itself would send (never a Kubernetes-flavoured ``container.kube-*`` code): an object we
-relied on being gone or changed under us is a 409, Kubernetes unreachable a 503.
+These are not Zun errors: callers in the service catch them by class for what they mean
+there (a Pod already gone is fine for a delete) and ``zunk8s.service.faults`` maps the rest
+to the Zun error a client gets (an object we relied on gone or changed under us is a 409,
+Kubernetes unreachable a 503), so no Kubernetes-flavoured code ever reaches the wire.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from zunk8s.errors import BackendError, BackendUnavailable, Conflict, ZunError
 
-
-class KubeNotFound(Conflict):
-    """404 from Kubernetes. For a client, the container is there but an object its operation
-    needed (its Pod, its namespace) went away meanwhile: Zun's 409 "conflict"."""
+class KubeError(Exception):
+    """Any failure of a Kubernetes call; ``detail`` says what happened, in words for a log
+    line or an error's detail."""
 
     def __init__(self, detail: str = "") -> None:
-        super().__init__(f"Kubernetes no longer has an object this operation needs ({detail}); try again.")
+        super().__init__(detail)
+        self.detail = detail
+
+
+class KubeNotFound(KubeError):
+    """404: the object (or its namespace) is not there."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
         self.kube_message = detail
 
 
-class KubeAlreadyExists(Conflict):
+class KubeAlreadyExists(KubeError):
     pass
 
 
-class KubeConflict(Conflict):
+class KubeConflict(KubeError):
     """A resourceVersion conflict (optimistic concurrency)."""
 
 
-class KubeGone(BackendUnavailable):
+class KubeGone(KubeError):
     """410 Gone: a watch's resourceVersion is too old; re-list."""
 
 
-class KubeRejected(BackendError):
+class KubeRejected(KubeError):
     """400/403/422: Kubernetes refused a request zunk8s built."""
 
     def __init__(
@@ -48,11 +55,19 @@ class KubeRejected(BackendError):
         self.fields = fields
 
 
-class KubeUnavailable(BackendUnavailable):
-    pass
+class KubeUnavailable(KubeError):
+    """The API server could not be reached, or answered 5xx / 429."""
 
 
-def error_for(status: int, body: Any) -> ZunError:
+class KubeStreamBroken(KubeError):
+    """An exec/attach stream broke while we were writing to it (the peer closed or reset it)."""
+
+
+class StdinCloseUnsupported(KubeError):
+    """The cluster's exec stream cannot half-close stdin (only v5.channel.k8s.io can)."""
+
+
+def error_for(status: int, body: Any) -> KubeError:
     payload = body if isinstance(body, dict) and body.get("kind") == "Status" else {}
     message = str(payload.get("message") or (body if isinstance(body, str) else ""))[:512]
     reason = str(payload.get("reason") or "")

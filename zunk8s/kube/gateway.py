@@ -1,29 +1,39 @@
 """KubeGateway: every Kubernetes operation zunk8s performs, on plain dicts.
 
-Owns the HTTP client and the two informers (ZunContainer records and the Pods behind them).
-Callers get dicts and zunk8s errors; AlreadyExists/NotFound on objects we own are handled
-here as the idempotent outcomes they are wherever that is the caller's intent.
+Opaque: callers get methods for what they need (records and Pods from the watch caches or
+the API server, writes, exec/attach streams, logs, events, saved logs) and never its HTTP
+client or informers. Failures are ``zunk8s.kube.errors.KubeError``s (not Zun errors: the
+service decides what each means for a client). AlreadyExists/NotFound on objects we own are
+handled here as the idempotent outcomes they are wherever that is the caller's intent.
+What the cluster supports is in ``capabilities``, detected at start-up or on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import structlog
 
-from zunk8s.kube import crd
-from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound
+from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected, KubeUnavailable
 from zunk8s.kube.http import KubeHTTP
+from zunk8s.kube.streams import ExecStream, open_stream
 from zunk8s.kube.watch import Informer
+from zunk8s.kube.watch import Key as Key  # callers name records by it
 from zunk8s.settings import KubeSettings
+from zunk8s.translate import crd
 from zunk8s.translate import labels as L
+from zunk8s.translate.logtext import tail_lines
+from zunk8s.translate.objects import log_archive_data
 
 log = structlog.get_logger(__name__)
 
 Obj = dict[str, Any]
 MERGE = "application/merge-patch+json"
+PodHandler = Callable[[str, Obj], Awaitable[None] | None]
+EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 
 
 def pod_path(namespace: str, name: str | None = None) -> str:
@@ -31,66 +41,101 @@ def pod_path(namespace: str, name: str | None = None) -> str:
     return f"{base}/{name}" if name else base
 
 
+def configmap_path(namespace: str, name: str | None = None) -> str:
+    base = f"/api/v1/namespaces/{namespace}/configmaps"
+    return f"{base}/{name}" if name else base
+
+
+@dataclass
+class Capabilities:
+    """What this cluster supports, as found at start-up (version) or on first use."""
+
+    kubernetes_version: str | None = None
+    exec_protocols: tuple[str, ...] = EXEC_PROTOCOLS
+    # Whether pods/log accepts ?stream= (KEP-3288); None until the first log read that asks.
+    log_streams: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kubernetes_version": self.kubernetes_version,
+            "exec_protocols": list(self.exec_protocols),
+            "log_streams": self.log_streams,
+        }
+
+
 class KubeGateway:
     def __init__(self, http: KubeHTTP, *, instance: str) -> None:
-        self.http = http
+        self._http = http
         self.instance = instance
         selector = L.managed_selector(instance)
-        self.records = Informer(
+        self._records = Informer(
             http, path=crd.ALL_RECORDS_PATH, label_selector=selector, name="records", transform=Informer.slim_record
         )
-        self.pods = Informer(http, path="/api/v1/pods", label_selector=selector, name="pods", transform=Informer.slim_pod)
+        self._pods = Informer(http, path="/api/v1/pods", label_selector=selector, name="pods", transform=Informer.slim_pod)
         self._namespaces: set[str] = set()
-        self.server_version: dict[str, Any] = {}
-        # Whether pods/log accepts ?stream= (learned from the first answer; None = not yet known).
-        self.log_streams: bool | None = None
+        self.capabilities = Capabilities()
 
     @classmethod
     async def connect(cls, settings: KubeSettings) -> KubeGateway:
         return cls(await KubeHTTP.connect(settings), instance=L.instance_for(settings.namespace_prefix))
 
     async def close(self) -> None:
-        await self.http.close()
+        await self._http.close()
 
     def request_counts(self) -> dict[tuple[str, str], int]:
         """Requests sent so far, by (verb, resource)."""
-        return dict(self.http.calls)
+        return dict(self._http.calls)
 
-    # --- start-up -----------------------------------------------------------------------
+    @property
+    def reachable(self) -> bool:
+        """False while the API server is found unreachable (actions then answer 503 at once)."""
+        return self._http.reachable
 
-    async def discover(self) -> dict[str, Any]:
-        self.server_version = await self.http.request("GET", "/version")
-        return self.server_version
+    def unavailable_error(self) -> KubeUnavailable:
+        """The error that says since when and why the API server is unreachable."""
+        return self._http.unavailable_error()
+
+    # --- start-up and the watch caches ---------------------------------------------------
+
+    async def discover(self) -> Capabilities:
+        version = await self._http.request("GET", "/version")
+        self.capabilities.kubernetes_version = version.get("gitVersion")
+        return self.capabilities
+
+    def informer_loops(self) -> dict[str, Awaitable[None]]:
+        """The watch loops that keep the caches current, by name: the caller runs and owns them."""
+        return {"informer:records": self._records.run(), "informer:pods": self._pods.run()}
+
+    async def wait_synced(self) -> None:
+        """Until both caches hold the cluster's truth (their first list is done)."""
+        await asyncio.gather(self._records.synced.wait(), self._pods.synced.wait())
+
+    def on_pod_event(self, handler: PodHandler) -> None:
+        """Call ``handler(kind, pod)`` for every Pod watch event (ADDED/MODIFIED/DELETED)."""
+        self._pods.add_handler(handler)
 
     async def ensure_crd(self) -> None:
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         try:
-            await self.http.request("POST", path, body=crd.crd_manifest())
+            await self._http.request("POST", path, body=crd.crd_manifest())
             log.info("crd_created", crd=crd.CRD_NAME)
         except KubeAlreadyExists:
             pass
         for _ in range(100):
-            obj = await self.http.request("GET", f"{path}/{crd.CRD_NAME}")
+            obj = await self._http.request("GET", f"{path}/{crd.CRD_NAME}")
             conditions = (obj.get("status") or {}).get("conditions") or []
             if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
                 return
             await asyncio.sleep(0.1)
         raise RuntimeError(f"CRD {crd.CRD_NAME} did not become Established")
 
-    async def ensure_namespace(self, name: str, *, project_id: str, project_hash: str) -> None:
+    async def ensure_namespace(self, body: Obj) -> None:
+        """Create the namespace ``body`` describes unless this replica already made or saw it."""
+        name = body["metadata"]["name"]
         if name in self._namespaces:
             return
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": name,
-                "labels": {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self.instance, L.PROJECT: project_hash},
-                "annotations": {L.ANN_PROJECT: project_id},
-            },
-        }
         try:
-            await self.http.request("POST", "/api/v1/namespaces", body=body)
+            await self._http.request("POST", "/api/v1/namespaces", body=body)
         except KubeAlreadyExists:
             pass
         self._namespaces.add(name)
@@ -100,69 +145,72 @@ class KubeGateway:
 
     # --- records ------------------------------------------------------------------------
 
-    async def create_record(self, namespace: str, name: str, *, spec: Obj, labels: dict[str, str]) -> Obj:
-        body = {
-            "apiVersion": crd.API_VERSION,
-            "kind": crd.KIND,
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "spec": spec,
-        }
-        obj: Obj = await self.http.request("POST", crd.record_path(namespace), body=body)
-        self.records.upsert_local(obj)
+    def cached_record(self, key: Key) -> Obj | None:
+        """A record from the watch cache (this replica's view; may lag another replica's write)."""
+        return self._records.store.get(key)
+
+    def record_keys(self) -> list[Key]:
+        """(namespace, uuid) of every cached record."""
+        return list(self._records.store)
+
+    async def create_record(self, body: Obj) -> Obj:
+        namespace = body["metadata"]["namespace"]
+        obj: Obj = await self._http.request("POST", crd.record_path(namespace), body=body)
+        self._records.upsert_local(obj)
         return obj
 
     async def get_record(self, namespace: str, name: str) -> Obj | None:
         """Read a record from the API server (not the cache): the authoritative copy, for
         decisions taken under a lock that another replica may have just released."""
         try:
-            obj: Obj = await self.http.request("GET", crd.record_path(namespace, name))
+            obj: Obj = await self._http.request("GET", crd.record_path(namespace, name))
         except KubeNotFound:
-            self.records.remove_local((namespace, name))
+            self._records.remove_local((namespace, name))
             return None
-        self.records.upsert_local(obj)
+        self._records.upsert_local(obj)
         return obj
 
     async def refresh_records(self, *, namespace: str | None, label_selector: str) -> None:
         """Read matching records from the API server into the cache (this installation's only)."""
         path = crd.record_path(namespace) if namespace else crd.ALL_RECORDS_PATH
         selector = L.managed_selector(self.instance) + (f",{label_selector}" if label_selector else "")
-        body = await self.http.request("GET", path, params={"labelSelector": selector})
+        body = await self._http.request("GET", path, params={"labelSelector": selector})
         for obj in body.get("items") or []:
-            self.records.upsert_local(obj)
+            self._records.upsert_local(obj)
 
     async def patch_record(self, namespace: str, name: str, patch: Obj, *, status: bool = False) -> Obj:
         path = crd.record_path(namespace, name) + ("/status" if status else "")
-        obj: Obj = await self.http.request("PATCH", path, body=patch, content_type=MERGE)
-        self.records.upsert_local(obj)
+        obj: Obj = await self._http.request("PATCH", path, body=patch, content_type=MERGE)
+        self._records.upsert_local(obj)
         return obj
 
     async def delete_record(self, namespace: str, name: str) -> None:
         try:
             # Background propagation: the garbage collector removes the Pods it owns.
-            await self.http.request(
+            await self._http.request(
                 "DELETE", crd.record_path(namespace, name), body={"propagationPolicy": "Background"}
             )
         except KubeNotFound:
             pass
-        self.records.remove_local((namespace, name))
+        self._records.remove_local((namespace, name))
 
     # --- pods ---------------------------------------------------------------------------
 
     async def create_pod(self, manifest: Obj) -> Obj:
         namespace = manifest["metadata"]["namespace"]
-        obj: Obj = await self.http.request("POST", pod_path(namespace), body=manifest)
-        self.pods.upsert_local(obj)
+        obj: Obj = await self._http.request("POST", pod_path(namespace), body=manifest)
+        self._pods.upsert_local(obj)
         return obj
 
     async def dry_run_pod(self, manifest: Obj) -> None:
         """Have the API server validate and admit a Pod without creating it (KubeRejected if
         it would refuse it): validation, RuntimeClass, LimitRange and quota admission."""
         namespace = manifest["metadata"]["namespace"]
-        await self.http.request("POST", pod_path(namespace), params={"dryRun": "All"}, body=manifest)
+        await self._http.request("POST", pod_path(namespace), params={"dryRun": "All"}, body=manifest)
 
     async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
-        obj: Obj = await self.http.request("PATCH", pod_path(namespace, name), body=patch, content_type=MERGE)
-        self.pods.upsert_local(obj)
+        obj: Obj = await self._http.request("PATCH", pod_path(namespace, name), body=patch, content_type=MERGE)
+        self._pods.upsert_local(obj)
         return obj
 
     async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int | None = None) -> None:
@@ -170,12 +218,63 @@ class KubeGateway:
         if grace_seconds is not None:
             body["gracePeriodSeconds"] = grace_seconds
         try:
-            await self.http.request("DELETE", pod_path(namespace, name), body=body)
+            await self._http.request("DELETE", pod_path(namespace, name), body=body)
         except KubeNotFound:
             pass
 
     def cached_pod(self, namespace: str, name: str) -> Obj | None:
-        return self.pods.store.get((namespace, name))
+        return self._pods.store.get((namespace, name))
+
+    def cached_pods(self) -> list[tuple[Key, Obj]]:
+        """Every cached Pod of this installation."""
+        return list(self._pods.store.items())
+
+    def pods_of(self, namespace: str, uuid: str) -> list[Obj]:
+        """The cached Pods of one container (any generation)."""
+        return [
+            p
+            for (ns, _), p in self._pods.store.items()
+            if ns == namespace and ((p.get("metadata") or {}).get("labels") or {}).get(L.UUID) == uuid
+        ]
+
+    async def resize_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
+        """In-place resize through the pods/resize subresource (Kubernetes 1.33+). Strategic
+        merge, so the containers list is merged by name, not replaced."""
+        obj: Obj = await self._http.request(
+            "PATCH",
+            pod_path(namespace, name) + "/resize",
+            body=patch,
+            content_type="application/strategic-merge-patch+json",
+        )
+        self._pods.upsert_local(obj)
+        return obj
+
+    async def open_stream(
+        self,
+        kind: Literal["exec", "attach"],
+        *,
+        namespace: str,
+        pod: str,
+        container: str,
+        command: list[str] | None = None,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+    ) -> ExecStream:
+        """An exec or attach stream into a container (v5.channel.k8s.io, else v4)."""
+        return await open_stream(
+            self._http,
+            kind=kind,
+            namespace=namespace,
+            pod=pod,
+            container=container,
+            command=command,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
+        )
 
     async def live_pod(self, namespace: str, name: str) -> Obj | None:
         """The Pod from the cache, or else from the API server: a Pod another replica made a
@@ -185,15 +284,15 @@ class KubeGateway:
         if cached is not None:
             return cached
         try:
-            obj: Obj = await self.http.request("GET", pod_path(namespace, name))
+            obj: Obj = await self._http.request("GET", pod_path(namespace, name))
         except KubeNotFound:
             return None
-        self.pods.upsert_local(obj)
+        self._pods.upsert_local(obj)
         return self.cached_pod(namespace, name)
 
     async def pod_events(self, namespace: str, name: str) -> list[Obj]:
         """The events Kubernetes recorded about one Pod (kubelet probe failures, kills)."""
-        body = await self.http.request(
+        body = await self._http.request(
             "GET",
             f"/api/v1/namespaces/{namespace}/events",
             params={"fieldSelector": f"involvedObject.kind=Pod,involvedObject.name={name}"},
@@ -211,11 +310,39 @@ class KubeGateway:
         timestamps: bool,
         previous: bool = False,
         limit_bytes: int | None = None,
-        stream: str | None = None,
+        stream: Literal["Stdout", "Stderr"] | None = None,
+    ) -> bytes:
+        """A container's log. ``stream``: one of stdout/stderr alone where the cluster can split
+        them (KEP-3288, feature gate PodLogsQuerySplitStreams); both, merged, where it cannot
+        (learned on the first try, kept in ``capabilities.log_streams``)."""
+        if stream is not None and self.capabilities.log_streams is not False:
+            try:
+                # The API refuses tailLines together with stream (for now), so tail is cut here.
+                data = await self._log(namespace, pod, container, None, since_seconds, timestamps, previous,
+                                       limit_bytes, stream)
+                self.capabilities.log_streams = True
+                return tail_lines(data, tail)
+            except KubeRejected as e:
+                if "stream" not in e.fields:
+                    raise
+                self.capabilities.log_streams = False
+        return await self._log(namespace, pod, container, tail, since_seconds, timestamps, previous, limit_bytes, None)
+
+    async def _log(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        tail: int | None,
+        since_seconds: int | None,
+        timestamps: bool,
+        previous: bool,
+        limit_bytes: int | None,
+        stream: str | None,
     ) -> bytes:
         params: dict[str, str | int | bool | list[str]] = {"container": container, "timestamps": timestamps}
         if stream is not None:
-            params["stream"] = stream  # "Stdout" / "Stderr" (KEP-3288, feature gate PodLogsQuerySplitStreams)
+            params["stream"] = stream
         if tail is not None:
             params["tailLines"] = tail
         if since_seconds is not None:
@@ -225,48 +352,25 @@ class KubeGateway:
         if limit_bytes is not None:
             params["limitBytes"] = limit_bytes
         chunks: list[bytes] = []
-        async with self.http.stream(pod_path(namespace, pod) + "/log", params=params, read_timeout=60) as resp:
+        async with self._http.stream(pod_path(namespace, pod) + "/log", params=params, read_timeout=60) as resp:
             async for chunk in resp.content.iter_chunked(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
 
+    # --- configmaps (saved logs) ---------------------------------------------------------
 
-def configmap_path(namespace: str, name: str | None = None) -> str:
-    base = f"/api/v1/namespaces/{namespace}/configmaps"
-    return f"{base}/{name}" if name else base
+    async def save_log_archive(self, body: Obj) -> None:
+        """Create or replace the ConfigMap ``body`` describes (translate/objects.py)."""
+        namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        try:
+            await self._http.request("POST", configmap_path(namespace), body=body)
+        except KubeAlreadyExists:
+            await self._http.request("PUT", configmap_path(namespace, name), body=body)
 
-
-async def save_log_archive(
-    gw: KubeGateway, namespace: str, name: str, *, data: bytes, owner: Obj, labels: dict[str, str]
-) -> None:
-    """Keep a removed Pod's logs on a ConfigMap owned by the record (GC'd with it)."""
-    body = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels, "ownerReferences": [owner]},
-        "binaryData": {"log": base64.b64encode(data).decode()},
-    }
-    try:
-        await gw.http.request("POST", configmap_path(namespace), body=body)
-    except KubeAlreadyExists:
-        await gw.http.request("PUT", configmap_path(namespace, name), body=body)
-
-
-async def read_log_archive(gw: KubeGateway, namespace: str, name: str) -> bytes | None:
-    try:
-        obj = await gw.http.request("GET", configmap_path(namespace, name))
-    except KubeNotFound:
-        return None
-    raw = (obj.get("binaryData") or {}).get("log")
-    return base64.b64decode(raw) if raw else b""
-
-
-async def resize_pod(gw: KubeGateway, namespace: str, name: str, patch: Obj) -> Obj:
-    """In-place resize through the pods/resize subresource (Kubernetes 1.33+).
-
-    Strategic merge so the containers list is merged by name, not replaced."""
-    obj: Obj = await gw.http.request(
-        "PATCH", pod_path(namespace, name) + "/resize", body=patch, content_type="application/strategic-merge-patch+json"
-    )
-    gw.pods.upsert_local(obj)
-    return obj
+    async def read_log_archive(self, namespace: str, name: str) -> bytes | None:
+        """The saved logs, or None if there is no such ConfigMap."""
+        try:
+            obj: Obj = await self._http.request("GET", configmap_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return log_archive_data(obj)

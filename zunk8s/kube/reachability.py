@@ -143,8 +143,8 @@ class Reachability:
 
     def _mark_up(self) -> None:
         if not self.reachable:
-            assert self.since is not None
-            log.info("kube_reachable_again", down_seconds=round(self._clock() - self.since, 1))
+            down = self._clock() - self.since if self.since is not None else 0.0
+            log.info("kube_reachable_again", down_seconds=round(down, 1))
             self.since = None
             self.reason = ""
             self._up.set()

@@ -24,17 +24,12 @@ from typing import Literal
 
 import aiohttp
 
-from zunk8s.errors import ZunError
+from zunk8s.kube.errors import KubeStreamBroken, StdinCloseUnsupported
 from zunk8s.kube.http import KubeHTTP
 
 V5 = "v5.channel.k8s.io"
 V4 = "v4.channel.k8s.io"
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
-
-
-class StdinCloseUnsupported(ZunError):
-    status = 409
-    code = "conflict"
 
 
 @dataclass(frozen=True)
@@ -134,8 +129,12 @@ class ExecStream:
         return self.protocol == V5
 
     async def send_stdin(self, data: bytes) -> None:
+        """KubeStreamBroken when the peer closed or reset the stream under us."""
         if data and not self._ws.closed:
-            await self._ws.send_bytes(encode_frame(STDIN, data))
+            try:
+                await self._ws.send_bytes(encode_frame(STDIN, data))
+            except (aiohttp.ClientError, ConnectionError) as e:
+                raise KubeStreamBroken(f"the exec stream broke while sending input: {e!r}") from e
 
     async def close_stdin(self) -> None:
         if not self.can_close_stdin:
@@ -143,7 +142,10 @@ class ExecStream:
                 "The cluster's exec stream does not support closing stdin (v5.channel.k8s.io is needed)."
             )
         if not self._ws.closed:
-            await self._ws.send_bytes(bytes([CLOSE, STDIN]))
+            try:
+                await self._ws.send_bytes(bytes([CLOSE, STDIN]))
+            except (aiohttp.ClientError, ConnectionError) as e:
+                raise KubeStreamBroken(f"the exec stream broke while closing input: {e!r}") from e
 
     async def resize(self, width: int, height: int) -> None:
         if not self._ws.closed:

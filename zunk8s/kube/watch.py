@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from zunk8s.errors import ZunError
+from zunk8s.kube.errors import KubeError
 from zunk8s.kube.http import KubeHTTP
 
 log = structlog.get_logger(__name__)
@@ -116,7 +116,6 @@ class Informer:
         self.store: dict[Key, Obj] = {}
         self.synced = asyncio.Event()
         self._handlers: list[Handler] = []
-        self.restarts = 0
 
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
@@ -152,11 +151,10 @@ class Informer:
                 await self._watch(rv)
             except asyncio.CancelledError:
                 raise
-            except ZunError as e:
+            except KubeError as e:
                 log.warning("informer_restart", informer=self.name, error=str(e))
             except Exception:
                 log.exception("informer_crashed", informer=self.name)
-            self.restarts += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 

@@ -13,7 +13,6 @@ from zunk8s.records import Record, RecordStatus
 from zunk8s.translate.names import default_hostname
 from zunk8s.translate.status import status_detail
 
-ADMIN_KEYS = ("host", "image_pull_policy", "privileged", "runtime")
 NETWORK_NAME = "pod-network"
 
 

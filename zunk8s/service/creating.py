@@ -1,16 +1,26 @@
-"""What a create request becomes: Zun's create-time policies, the fields zunk8s cannot honour
-yet, and the normalised record (defaults applied as Zun applies them)."""
+"""create: Zun's create-time policies, the fields zunk8s cannot honour yet, the normalised
+record (defaults applied as Zun applies them), and the create itself (``Creation``)."""
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from typing import Any
 
-from zunk8s.errors import Invalid, NotImplementedOnKubernetes, PolicyNotAuthorized
+from zunk8s.clock import now_utc, zun_timestamp
+from zunk8s.errors import Invalid, InvalidValue, NotImplementedOnKubernetes, PolicyNotAuthorized
+from zunk8s.kube.errors import KubeNotFound, KubeRejected
+from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
 from zunk8s.service.context import Caller
 from zunk8s.service.names_gen import generate_name
-from zunk8s.translate.names import is_dns_label
+from zunk8s.service.operations import Operations
+from zunk8s.service.podwork import PodWork
+from zunk8s.service.registry import Entry, Registry, entry_from_object
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import is_dns_label, namespace_for, pod_name, project_hash
+from zunk8s.translate.objects import namespace_body, record_body
+from zunk8s.translate.podstatus import Changes
 
 
 def check_create_policy(caller: Caller, spec: ContainerCreate) -> None:
@@ -100,3 +110,69 @@ def build_record(caller: Caller, spec: ContainerCreate, *, uuid: str, now: str) 
         availability_zone=spec.availability_zone,
         created_at=now,
     )
+
+
+class Creation:
+    """create (and run): the record is written at once (202), its first Pod made after."""
+
+    def __init__(
+        self, *, gateway: KubeGateway, ops: Operations, registry: Registry, pods: PodWork, namespace_prefix: str
+    ) -> None:
+        self._gw = gateway
+        self._ops = ops
+        self._registry = registry
+        self._pods = pods
+        self._namespace_prefix = namespace_prefix
+
+    async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
+        check_create_policy(caller, spec)
+        check_supported(spec)
+        uuid = str(uuidlib.uuid4())
+        # Taken (and let go) before anything is written: with the state store down, the create
+        # is refused with a 503 here, instead of acknowledged and then failing.
+        async with self._ops.lock(uuid):
+            entry = await self._write_record(caller, spec, uuid)
+
+        async def work(e: Entry) -> Changes | None:
+            if run:
+                # task_state marks the window in which the record names a Pod that may not
+                # exist yet; recovery treats it as an unfinished create.
+                return await self._pods.launch(e, status="Creating", task_state="container_creating")
+            return {"status": "Created", "desired": "created", "status_reason": None}
+
+        self._ops.run(entry, "create", work)
+        return entry
+
+    async def _write_record(self, caller: Caller, spec: ContainerCreate, uuid: str) -> Entry:
+        record = build_record(caller, spec, uuid=uuid, now=zun_timestamp(now_utc()))
+        namespace = namespace_for(caller.project_id, self._namespace_prefix)
+        phash = project_hash(caller.project_id)
+        ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=phash, instance=self._gw.instance)
+        labels = L.owner_labels(uuid=uuid, project_hash=phash, instance=self._gw.instance)
+        if L.is_valid_label_value(record.name):
+            labels[L.NAME] = record.name
+        body = record_body(namespace, uuid, spec=record.model_dump(mode="json"), labels=labels)
+        await self._gw.ensure_namespace(ns_body)
+        try:
+            await self._check_pod(record, namespace)
+            obj = await self._gw.create_record(body)
+        except KubeNotFound:
+            # The namespace was deleted behind our back since we last made it: make it again.
+            self._gw.forget_namespace(namespace)
+            await self._gw.ensure_namespace(ns_body)
+            await self._check_pod(record, namespace)
+            obj = await self._gw.create_record(body)
+        entry = self._registry.entry((namespace, uuid))
+        return entry if entry is not None else entry_from_object(obj)
+
+    async def _check_pod(self, record: Record, namespace: str) -> None:
+        """Zun's schema lets through values Kubernetes refuses in a Pod (an environment
+        variable named "A=B", an image with a trailing space, an availability zone that is no
+        label value, a runtime the cluster has no RuntimeClass for...). The API server is
+        asked (a dry run) before the record is written, so such a create is a 400 that says
+        why, never a 202 and then an Error."""
+        manifest = self._pods.manifest(record, namespace, name=pod_name(record.uuid, 1), generation=1, owner_uid=None)
+        try:
+            await self._gw.dry_run_pod(manifest)
+        except KubeRejected as e:
+            raise InvalidValue(f"Kubernetes would refuse this container: {e.kube_message}") from None

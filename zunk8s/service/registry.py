@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zunk8s.errors import Conflict, ContainerNotFound, PolicyNotAuthorized
-from zunk8s.kube.gateway import KubeGateway
-from zunk8s.kube.watch import Key
+from zunk8s.kube.gateway import Key, KubeGateway
 from zunk8s.records import Record, RecordStatus
 from zunk8s.service.context import Caller
 from zunk8s.translate import labels as L
@@ -64,7 +63,7 @@ class Registry:
         self._parsed: dict[Key, Entry] = {}
 
     def entry(self, key: Key) -> Entry | None:
-        obj = self._gw.records.store.get(key)
+        obj = self._gw.cached_record(key)
         if obj is None:
             self._parsed.pop(key, None)
             return None
@@ -78,7 +77,7 @@ class Registry:
 
     def all_entries(self) -> list[Entry]:
         out = []
-        for key in list(self._gw.records.store):
+        for key in self._gw.record_keys():
             e = self.entry(key)
             if e is not None:
                 out.append(e)
@@ -121,7 +120,7 @@ class Registry:
         """Records are named by their uuid: a lookup in the caller's namespace (admins: a scan
         of the keys), not a parse of every record, so a show costs the same with 10,000."""
         if caller.is_admin:
-            keys = [k for k in self._gw.records.store if k[1] == uuid]
+            keys = [k for k in self._gw.record_keys() if k[1] == uuid]
         else:
             keys = [(namespace_for(caller.project_id, self._namespace_prefix), uuid)]
         entries = [self.entry(k) for k in keys]

@@ -30,10 +30,6 @@ class TaskRunner:
         except Exception:
             log.exception("background_task_failed", task=name)
 
-    @property
-    def active(self) -> int:
-        return len(self._tasks)
-
     async def drain(self, timeout: float) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)

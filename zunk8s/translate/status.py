@@ -8,9 +8,11 @@ image-pull errors and unschedulable Pods -> Error with a reason; crash-looping -
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from zunk8s.clock import kube_time
+from zunk8s.records import Status
 from zunk8s.translate.names import CONTAINER_NAME
 
 # Waiting reasons that will not resolve by themselves: the container is in Error.
@@ -26,12 +28,11 @@ ERROR_WAITING = {
     "PreStartHookError",
     "ContainerCannotRun",
 }
-CREATING_WAITING = {"ContainerCreating", "PodInitializing"}
 
 
 @dataclass(frozen=True)
 class Observed:
-    status: str
+    status: Status
     reason: str | None = None
     host: str | None = None
     pod_ip: str | None = None
@@ -111,15 +112,6 @@ def observe_pod(pod: dict[str, Any]) -> Observed:
     return Observed("Creating", None, **common)
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _ago(delta_seconds: float) -> str:
     s = max(0, int(delta_seconds))
     days, rem = divmod(s, 86400)
@@ -136,22 +128,12 @@ def status_detail(
 ) -> str | None:
     """Docker-style detail, as Zun's docker driver writes it ("Up 5 mins", "Exited(0) 8 mins ago ")."""
     if status == "Running":
-        started = parse_time(started_at)
+        started = kube_time(started_at)
         return f"Up {_ago((now - started).total_seconds())}" if started else "Up"
     if status == "Stopped" and exit_code is not None:
-        finished = parse_time(finished_at)
+        finished = kube_time(finished_at)
         when = f" {_ago((now - finished).total_seconds())} ago " if finished else " "
         return f"Exited({exit_code}){when}"
     if status in ("Created", "Restarting", "Dead"):
         return status
     return None
-
-
-def now_utc() -> datetime:
-    """The clock, kept out of the pure functions above (callers pass ``now``)."""
-    return datetime.now(timezone.utc)
-
-
-def zun_timestamp(moment: datetime) -> str:
-    """Zun's ``str(datetime)`` format: space separator, microseconds, no zone."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")

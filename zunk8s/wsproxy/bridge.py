@@ -19,17 +19,15 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from zunk8s.appkeys import WS_PATH, services_of
 from zunk8s.cancellation import cancel_and_wait
-from zunk8s.handlers.keys import SERVICE, base_url
-from zunk8s.handlers.middlewares import error_response
-from zunk8s.kube.streams import ExecStream, open_stream
-from zunk8s.service.lifecycle import ContainerService
-from zunk8s.service.sessions import size_key, stream_id_for
-from zunk8s.translate.names import CONTAINER_NAME
+from zunk8s.envelope import error_response, zun_error_response
+from zunk8s.errors import ZunError
+from zunk8s.kube.streams import ExecStream
+from zunk8s.service.connections import Resizes
 
 log = structlog.get_logger(__name__)
 STREAMS = web.AppKey("ws_streams", set[web.WebSocketResponse])
-PATH = "/websocket/"
 # After the client goes away, output still in flight is given this long before we hang up.
 CLOSE_GRACE = 2.0
 
@@ -60,51 +58,31 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
+    connections = services_of(request).connections
     if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
         return error_response(status=403, code="", title="Forbidden", detail="Origin not allowed")
-    token = request.query.get("token", "")
-    session = await service.store.take_token(token) if token else None
-    ident = request.query.get("uuid", "")
-    if session is None or ident not in (session.get("uuid"), ""):
-        return error_response(
-            status=401, code="", title="Unauthorized", detail="Invalid, used or expired websocket token"
+    try:
+        connection = await connections.accept(
+            token=request.query.get("token", ""),
+            uuid=request.query.get("uuid", ""),
+            exec_id=request.query.get("exec_id"),
         )
-    exec_id = request.query.get("exec_id")
-    if session.get("kind") == "exec" and exec_id != session.get("exec_id"):
-        return error_response(status=401, code="", title="Unauthorized", detail="Token does not match exec_id")
-    key = (str(session["namespace"]), str(session["uuid"]))
-    entry = service.registry.entry(key)
-    if entry is None or entry.status.pod is None or entry.status.status != "Running":
-        entry = await service.registry.fresh(key)  # this replica's cache may lag the writer's
-    if entry is None or entry.status.pod is None or entry.status.status != "Running":
-        return error_response(status=409, code="conflict", title="Conflict", detail="The container is not running")
-
+    except ZunError as e:  # checked before the upgrade: a bad token gets a plain HTTP error
+        return zun_error_response(e)
+    uuid = connection.entry.uuid
     ws = web.WebSocketResponse(protocols=("binary", "base64"), heartbeat=30, max_msg_size=0)
     await ws.prepare(request)
     b64 = ws.ws_protocol == "base64"
-    is_exec = session.get("kind") == "exec"
     try:
-        stream = await open_stream(
-            service.gw.http,
-            kind="exec" if is_exec else "attach",
-            namespace=entry.namespace,
-            pod=entry.status.pod,
-            container=CONTAINER_NAME,
-            command=list(session["command"]) if is_exec else None,
-            stdin=True,
-            stdout=True,
-            stderr=True,
-            tty=True if is_exec else entry.record.tty,
-        )
+        stream = await connections.open(connection)
     except Exception as e:  # the client sees a close reason instead of a hang
-        log.warning("stream_open_failed", uuid=entry.uuid, error=str(e))
+        log.warning("stream_open_failed", uuid=uuid, error=str(e))
         await ws.close(code=aiohttp.WSCloseCode.INTERNAL_ERROR, message=b"cannot open the container stream")
         return ws
     request.app[STREAMS].add(ws)
-    stream_id = stream_id_for(uuid=entry.uuid, exec_id=exec_id if is_exec else None)
     try:
-        await _bridge(service, ws, stream, stream_id=stream_id, b64=b64, uuid=entry.uuid)
+        async with connections.resizes(connection.stream_id) as resizes:
+            await _bridge(ws, stream, resizes, stream_id=connection.stream_id, b64=b64, uuid=uuid)
     finally:
         request.app[STREAMS].discard(ws)
         await stream.close()
@@ -114,35 +92,33 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _bridge(
-    service: ContainerService, ws: web.WebSocketResponse, stream: ExecStream, *, stream_id: str, b64: bool, uuid: str
+    ws: web.WebSocketResponse, stream: ExecStream, resizes: Resizes, *, stream_id: str, b64: bool, uuid: str
 ) -> None:
-    async with service.store.subscribe(stream_id) as resizes:
-        pending = await service.store.get_value(size_key(stream_id))
-        if pending is not None:
-            await stream.resize(int(pending["w"]), int(pending["h"]))
-        pumps = {
-            "pod_to_client": asyncio.create_task(_pod_to_client(ws, stream, b64=b64)),
-            "client_to_pod": asyncio.create_task(_client_to_pod(ws, stream, b64=b64)),
-            "resizes": asyncio.create_task(_resizes(stream, resizes)),
-        }
-        output, client = pumps["pod_to_client"], pumps["client_to_pod"]
-        try:
-            done, _ = await asyncio.wait(pumps.values(), return_when=asyncio.FIRST_COMPLETED)
-            if client in done and not output.done():
-                # The client left: end stdin (v5) and let the last output drain briefly.
-                try:
-                    await stream.close_stdin()
-                except Exception as e:  # v4 cannot, or the stream is already gone
-                    log.info("ws_stdin_close_failed", uuid=uuid, stream_id=stream_id, error=repr(e))
-                await asyncio.wait([output], timeout=CLOSE_GRACE)
-        finally:
-            await cancel_and_wait(*pumps.values())
-            for name, t in pumps.items():
-                error = None if t.cancelled() else t.exception()
-                if error is not None:  # the client still gets its close; say here what broke
-                    log.warning("ws_pump_failed", uuid=uuid, stream_id=stream_id, pump=name, error=repr(error))
-        if stream.status is None and stream.ended is not None:
-            log.info("ws_stream_ended_without_status", uuid=uuid, stream_id=stream_id, why=stream.ended)
+    if resizes.pending is not None:
+        await stream.resize(int(resizes.pending["w"]), int(resizes.pending["h"]))
+    pumps = {
+        "pod_to_client": asyncio.create_task(_pod_to_client(ws, stream, b64=b64)),
+        "client_to_pod": asyncio.create_task(_client_to_pod(ws, stream, b64=b64)),
+        "resizes": asyncio.create_task(_resizes(stream, resizes.queue)),
+    }
+    output, client = pumps["pod_to_client"], pumps["client_to_pod"]
+    try:
+        done, _ = await asyncio.wait(pumps.values(), return_when=asyncio.FIRST_COMPLETED)
+        if client in done and not output.done():
+            # The client left: end stdin (v5) and let the last output drain briefly.
+            try:
+                await stream.close_stdin()
+            except Exception as e:  # v4 cannot, or the stream is already gone
+                log.info("ws_stdin_close_failed", uuid=uuid, stream_id=stream_id, error=repr(e))
+            await asyncio.wait([output], timeout=CLOSE_GRACE)
+    finally:
+        await cancel_and_wait(*pumps.values())
+        for name, t in pumps.items():
+            error = None if t.cancelled() else t.exception()
+            if error is not None:  # the client still gets its close; say here what broke
+                log.warning("ws_pump_failed", uuid=uuid, stream_id=stream_id, pump=name, error=repr(error))
+    if stream.status is None and stream.ended is not None:
+        log.info("ws_stream_ended_without_status", uuid=uuid, stream_id=stream_id, why=stream.ended)
 
 
 async def _pod_to_client(ws: web.WebSocketResponse, stream: ExecStream, *, b64: bool) -> None:
@@ -190,11 +166,6 @@ async def close_all(app: web.Application) -> None:
 def setup(app: web.Application) -> None:
     streams: set[web.WebSocketResponse] = set()
     app[STREAMS] = streams
-    app.router.add_get(PATH, handle)
-    app.router.add_get(PATH.rstrip("/"), handle)
+    app.router.add_get(WS_PATH, handle)
+    app.router.add_get(WS_PATH.rstrip("/"), handle)
     app.on_shutdown.append(close_all)
-
-
-def ws_base_url(request: web.Request) -> str:
-    """The websocket base URL clients get in attach / exec answers."""
-    return base_url(request).replace("https://", "wss://", 1).replace("http://", "ws://", 1) + PATH

@@ -2,6 +2,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.badinput import HUGE
 from zunk8s.errors import (
     InvalidParamInVersion,
     InvalidValue,
@@ -141,3 +142,48 @@ def test_restart_policy_no_forces_zero() -> None:
 )
 def test_tty_follows_interactive_before_1_36(version: APIVersion, body: dict[str, Any], tty: bool | None) -> None:
     assert validate_create({"image": "ab", **body}, version).tty is tty
+
+
+# --- #13 classes 3 and 4: numbers in JSON bodies ---
+
+V40 = APIVersion(1, 40)
+
+
+@pytest.mark.parametrize("cpu", [float("nan"), float("inf"), -float("inf"), 10**400, "1" * 5000, "1\n", "²"])
+def test_non_finite_and_huge_numbers(cpu: Any) -> None:
+    for body in ({"image": "ab", "cpu": cpu}, {"image": "ab", "memory": cpu}, {"image": "ab", "disk": cpu},
+                 {"image": "ab", "restart_policy": {"Name": "on-failure", "MaximumRetryCount": cpu}}):
+        with pytest.raises(SchemaValidationError) as err:
+            validate_create(body, V40)
+        assert len(err.value.detail) < 400
+    with pytest.raises(SchemaValidationError):
+        validate_update({"cpu": cpu})
+
+
+@pytest.mark.parametrize("port", ["²/tcp", "1²", f"{HUGE}/tcp", "0", "65536", "-1/udp"])
+def test_exposed_port_numbers(port: str) -> None:
+    with pytest.raises(InvalidValue):
+        validate_create({"image": "ab", "exposed_ports": {port: {}}}, V40)
+
+
+# --- #13 class 5: healthcheck ---
+
+@pytest.mark.parametrize(
+    "hc",
+    [
+        {"test": 5},
+        {"cmd": ""},
+        {"interval": 3},
+        {"cmd": "true", "interval": "abc"},
+        {"cmd": "true", "interval": -1},
+        {"cmd": "true", "retries": 1.5},
+        {"cmd": "true", "timeout": True},
+        {"cmd": "true", "timeout": 2**40},
+        {"cmd": "true", "bogus": 1},
+        {"cmd": "true", "test": "true"},
+        "cmd=true",
+    ],
+)
+def test_bad_healthchecks_are_400(hc: Any) -> None:
+    with pytest.raises(SchemaValidationError):
+        validate_create({"image": "ab", "healthcheck": hc}, V40)

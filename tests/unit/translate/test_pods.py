@@ -2,8 +2,8 @@ import json
 
 from zunk8s.records import Record
 from zunk8s.translate import labels as L
-from zunk8s.translate.names import namespace_for, pod_name, project_hash
-from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_probe
+from zunk8s.translate.names import pod_name, project_hash
+from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_probe, pod_restart_policy, retry_limit
 
 UUID = "0342dad3-1111-2222-3333-444455556666"
 
@@ -145,35 +145,10 @@ def test_healthcheck_probe() -> None:
     }
 
 
-def test_namespace_names() -> None:
-    assert namespace_for("demo", "zun-") == "zun-demo"
-    assert namespace_for("2cc8ed7104ca427c873cad82411bcebb", "zun-") == "zun-2cc8ed7104ca427c873cad82411bcebb"
-    hashed = namespace_for("My Project", "zun-")
-    assert hashed == "zun-" + project_hash("My Project") and len(hashed) <= 63
-    assert namespace_for("x" * 70, "zun-").startswith("zun-") and len(namespace_for("x" * 70, "zun-")) <= 63
+# --- #13 class 12: lifecycle ---
 
-
-def test_label_validity() -> None:
-    assert L.is_valid_label_key("app")
-    assert L.is_valid_label_key("example.com/app")
-    assert not L.is_valid_label_key("bad key")
-    assert not L.is_valid_label_key("kubernetes.io/x")
-    assert not L.is_valid_label_key(f"{L.PREFIX}/uuid")
-    assert L.is_valid_label_value("")
-    assert not L.is_valid_label_value("x" * 64)
-    valid, annotation = L.split_user_labels({"ok": "v", "no way": "v"})
-    assert valid == {"ok": "v"}
-    assert annotation is not None and json.loads(annotation) == {"ok": "v", "no way": "v"}
-
-
-def test_instance_names() -> None:
-    assert L.instance_for("zun-").startswith("zun-")
-    assert L.instance_for("zt1a2b3c-").startswith("zt1a2b3c-")
-    # Prefixes that read alike once label-safe still name different installations (#13 class 9).
-    for a, b in (("rel-", "rel"), ("zun-", "zun"), ("a b/c-", "a-b-c"), ("x.", "x-")):
-        assert L.instance_for(a) != L.instance_for(b)
-    for prefix in ("", "-", "zun-", "a" * 200, "Ünïcode-", "a b/c-"):
-        value = L.instance_for(prefix)
-        assert L.is_valid_label_value(value) and value, prefix
-        assert L.instance_for(prefix) == value  # stable across restarts
-    assert L.managed_selector("zun") == "app.kubernetes.io/managed-by=zunk8s,zunk8s.openstack.org/instance=zun"
+def test_on_failure_with_a_limit_is_retried_by_zunk8s() -> None:
+    limited = _record(restart_policy={"Name": "on-failure", "MaximumRetryCount": "2"})
+    assert retry_limit(limited) == 2 and pod_restart_policy(limited) == "Never"
+    unlimited = _record(restart_policy={"Name": "on-failure", "MaximumRetryCount": "0"})
+    assert retry_limit(unlimited) == 0 and pod_restart_policy(unlimited) == "OnFailure"

@@ -64,3 +64,20 @@ def test_terminal_flags() -> None:
 def test_status_detail(kw: dict[str, Any], expected: str | None) -> None:
     args: dict[str, Any] = {"started_at": None, "finished_at": None, "exit_code": None, **kw}
     assert status_detail(now=NOW, **args) == expected
+
+
+# --- #13 class 12: lifecycle ---
+
+def _pod(policy: str, state: dict[str, Any], phase: str = "Running") -> dict[str, Any]:
+    return {
+        "spec": {"restartPolicy": policy},
+        "status": {"phase": phase, "containerStatuses": [{"name": "main", "restartCount": 0, "state": state}]},
+    }
+
+
+def test_an_exit_that_will_not_be_restarted_is_stopped_at_once() -> None:
+    # The kubelet reports the container terminated before the Pod's phase says so.
+    assert observe_pod(_pod("Never", {"terminated": {"exitCode": 1}})).status == "Stopped"
+    assert observe_pod(_pod("OnFailure", {"terminated": {"exitCode": 0}})).status == "Stopped"
+    assert observe_pod(_pod("OnFailure", {"terminated": {"exitCode": 1}})).status == "Restarting"
+    assert observe_pod(_pod("Always", {"terminated": {"exitCode": 0}})).status == "Restarting"

@@ -1,4 +1,4 @@
-"""The state store's pure parts: lock renewal and loss, resubscription backoff, the Redis
+"""The Redis store's pure parts: lock renewal and loss, resubscription backoff, the Redis
 error mapping and the client's retry setting (no Redis server needed)."""
 
 from __future__ import annotations
@@ -11,15 +11,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockNotOwnedError
 
 from zunk8s.errors import BackendUnavailable
-from zunk8s.state.store import (
-    RESUBSCRIBE_CAP,
-    LockHandle,
-    MemoryStore,
-    RedisStore,
-    _unavailable,
-    renew_lock,
-    resubscribe_delay,
-)
+from zunk8s.state.protocol import LockHandle
+from zunk8s.state.redis import RESUBSCRIBE_CAP, RedisStore, _unavailable, renew_lock, resubscribe_delay
 
 
 class FakeLock:
@@ -92,15 +85,6 @@ async def test_a_hanging_renewal_counts_as_failed() -> None:
     await task
 
 
-async def test_memory_locks_yield_a_handle_never_lost() -> None:
-    store = MemoryStore()
-    async with store.lock("u1", ttl=1, wait=0) as held:
-        assert isinstance(held, LockHandle)
-        assert not held.lost.is_set()
-        assert await store.is_locked("u1")
-    assert not await store.is_locked("u1")
-
-
 def test_resubscribe_backoff_doubles_up_to_a_cap() -> None:
     delays = [resubscribe_delay(n) for n in range(10)]
     assert delays[:4] == [0.1, 0.2, 0.4, 0.8]
@@ -123,7 +107,7 @@ async def test_redis_store_retries_once_on_a_new_connection() -> None:
     # an explicit one, connections do not retry at all.
     store = RedisStore("redis://127.0.0.1:1/0")
     try:
-        conn = store.redis.connection_pool.make_connection()
+        conn = store.redis.connection_pool.make_connection()  # type: ignore[no-untyped-call]
         assert conn.retry.get_retries() == 1
         assert RedisConnectionError in conn.retry._supported_errors
     finally:

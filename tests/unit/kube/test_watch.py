@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from tests.unit.test_translate_status import CASES
+from tests.unit.translate.test_status import CASES
 from zunk8s.kube.http import KubeHTTP
 from zunk8s.kube.watch import LIST_PAGE, Informer, slim_pod, slim_record
 from zunk8s.records import Record

@@ -60,3 +60,15 @@ def test_each_cell(action: str, status: str) -> None:
     verb = action.split("_")[0] if action.startswith("delete") else action
     assert err.value.detail == f"Cannot {verb} container u in {status} state"
     assert err.value.status == 409 and err.value.code == "invalid-state-exception"
+
+
+def test_state_table_matches_zun() -> None:
+    assert VALID_STATES["start"] == {"Created", "Stopped", "Error"}
+    assert "Paused" not in VALID_STATES["delete_force"]
+    with pytest.raises(InvalidStateException) as info:
+        check_state("start", uuid="u1", status="Running")
+    assert info.value.detail == "Cannot start container u1 in Running state"
+    with pytest.raises(InvalidStateException) as info:
+        check_state("delete_force", uuid="u1", status="Paused")
+    assert info.value.detail == "Cannot delete container u1 in Paused state"
+    check_state("logs", uuid="u1", status="Unknown")

@@ -12,6 +12,7 @@ import pytest
 
 from zunk8s.kube.errors import KubeUnavailable
 from zunk8s.kube.reachability import ProbeFailed, Reachability, describe, unreachable_message
+from zunk8s.service.faults import zun_error
 
 
 class FakeProbe:
@@ -100,7 +101,7 @@ async def test_confirmed_outage_fails_fast_aborts_in_flight_and_recovers() -> No
     assert r.since is not None and before - 1 <= r.since <= time.time()
     assert "unreachable since" in aborted.value.detail
     assert "(GET /readyz: no answer within 2 s)" in aborted.value.detail
-    assert aborted.value.status == 503
+    assert zun_error(aborted.value).status == 503  # what the client gets for it
 
     # New calls fail at once...
     t0 = time.monotonic()

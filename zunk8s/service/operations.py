@@ -1,0 +1,227 @@
+"""The one contract every container action follows (Zun's, kept):
+
+    claim (state table, not busy; task_state set, with the action's first status fields, in
+    one conditional write) -> 202 -> background work under the container's lock -> one final
+    write: the work's outcome, what the Pod now shows, and task_state cleared.
+
+A new action is a row in service/states.py plus a work function returning its outcome: the
+status fields it decided (e.g. ``{"status": "Stopped"}``), or None. The work never clears
+task_state itself and never writes its outcome separately: ``finish`` does both in one PATCH,
+so no replica ever sees the new status without the task having ended, nor the task ended
+with the old status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+
+from zunk8s.clock import now_utc, zun_timestamp
+from zunk8s.errors import BackendUnavailable, Conflict, ContainerNotFound, ZunError
+from zunk8s.kube.errors import KubeConflict, KubeError, KubeNotFound
+from zunk8s.kube.gateway import KubeGateway
+from zunk8s.records import TaskState
+from zunk8s.service.context import Caller
+from zunk8s.service.faults import zun_error
+from zunk8s.service.registry import Entry, Registry
+from zunk8s.service.states import check_state
+from zunk8s.service.tasks import TaskRunner
+from zunk8s.state.protocol import LockBusy, LockHandle, StateStore
+from zunk8s.translate.objects import merge_patch
+from zunk8s.translate.podstatus import Changes, pod_changes
+
+log = structlog.get_logger(__name__)
+
+Work = Callable[[Entry], Awaitable[Changes | None]]
+
+# A request waits this long for a container's lock (then 409 "busy"); background work, which
+# already answered 202, waits much longer: giving up would lose an acknowledged action.
+LOCK_WAIT = 5.0
+TASK_LOCK_WAIT = 120.0
+# While the state store is unreachable, background work retries taking its lock this long
+# (then the record keeps its task_state, and recovery re-drives it when the store is back).
+TASK_LOCK_RETRY = 30.0
+# Conditional task_state writes retried on a resourceVersion conflict (reconciler writes race).
+CLAIM_ATTEMPTS = 5
+
+
+class Operations:
+    def __init__(
+        self, *, gateway: KubeGateway, store: StateStore, registry: Registry, tasks: TaskRunner, lock_ttl: float
+    ) -> None:
+        self._gw = gateway
+        self._store = store
+        self._registry = registry
+        self._tasks = tasks
+        self._lock_ttl = lock_ttl
+
+    # --- locks ----------------------------------------------------------------------------
+
+    def lock(self, uuid: str, *, wait: float = LOCK_WAIT) -> AbstractAsyncContextManager[LockHandle]:
+        return self._store.lock(uuid, ttl=self._lock_ttl, wait=wait)
+
+    @asynccontextmanager
+    async def task_lock(self, uuid: str) -> AsyncIterator[None]:
+        """The lock for work already acknowledged: waits long, and retries a state store outage."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TASK_LOCK_RETRY
+        delay = 0.2
+        async with AsyncExitStack() as stack:
+            while True:
+                try:
+                    await stack.enter_async_context(self.lock(uuid, wait=TASK_LOCK_WAIT))
+                    break
+                except BackendUnavailable:
+                    if loop.time() + delay > deadline:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 3.0)
+            yield
+
+    # --- reads and writes -----------------------------------------------------------------
+
+    async def fresh(self, entry: Entry) -> Entry:
+        """The record as the API server has it now."""
+        fresh = await self._registry.fresh(entry.key)
+        if fresh is None:
+            raise ContainerNotFound(entry.uuid)
+        return fresh
+
+    async def write(self, entry: Entry, *, if_unchanged: bool = False, **changes: Any) -> Entry:
+        """Write status fields. ``if_unchanged``: only if the record is still at ``entry``'s
+        resourceVersion (KubeConflict otherwise), for writers that decided from a view that
+        may be stale (claims, the reconciler)."""
+        changes.setdefault("updated_at", zun_timestamp(now_utc()))
+        patch = merge_patch(status=changes, resource_version=entry.resource_version if if_unchanged else None)
+        await self._gw.patch_record(entry.namespace, entry.uuid, patch, status=True)
+        new = self._registry.entry(entry.key)
+        return new if new is not None else entry
+
+    async def write_spec(self, entry: Entry, spec: dict[str, Any], *, labels: dict[str, str | None] | None = None) -> Entry:
+        """Write record (spec) fields, and labels that mirror them."""
+        spec = {**spec, "updated_at": zun_timestamp(now_utc())}
+        await self._gw.patch_record(entry.namespace, entry.uuid, merge_patch(spec=spec, labels=labels))
+        return self._registry.entry(entry.key) or entry
+
+    # --- the contract ---------------------------------------------------------------------
+
+    @staticmethod
+    def check_not_busy(entry: Entry, action: str) -> None:
+        check_state(action, uuid=entry.uuid, status=entry.status.status)
+        if entry.status.task_state is not None:
+            raise Conflict(
+                f"Container {entry.uuid} is busy ({entry.status.task_state}); try again when it finishes."
+            )
+
+    async def begin(
+        self, caller: Caller, entry: Entry, action: str, task_state: TaskState, **status: Any
+    ) -> Entry:
+        """Claim ``entry`` for ``action``: allowed in its status, no task running; sets
+        task_state and ``status`` (e.g. desired) in the same write."""
+        return await self.claim(
+            entry,
+            lambda current: self.check_not_busy(current, action),
+            task_state=task_state,
+            task_request_id=caller.request_id,
+            **status,
+        )
+
+    async def claim(self, entry: Entry, check: Callable[[Entry], None], **status: Any) -> Entry:
+        """Check the record and write ``status`` as one step across replicas: the write is
+        conditional on the resourceVersion that was checked, and on a conflict the check is
+        made again on the record as the API server has it. The first try uses this replica's
+        cache (a stale one fails the write, or the check, and is then read afresh), so a claim
+        costs one request. No lock is waited for: an action on a container whose task runs is
+        a 409 at once (the task holds the lock for its whole run). The state store must be up:
+        the work after the 202 needs its lock (a 503 now rather than a 202 that stalls)."""
+        await self._store.ping()
+        current = self._registry.entry(entry.key) or entry
+        checked_fresh = False
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                check(current)
+            except ZunError:
+                if checked_fresh:
+                    raise
+                current, checked_fresh = await self.fresh(entry), True  # the cache may be behind
+                continue
+            try:
+                return await self.write(current, if_unchanged=True, **status)
+            except KubeConflict:
+                # Written meanwhile (another replica, the reconciler): check again.
+                current, checked_fresh = await self.fresh(entry), True
+            except KubeNotFound:
+                raise ContainerNotFound(entry.uuid) from None
+        raise Conflict(f"Container {entry.uuid} is changing too fast to act on; try again.")
+
+    def run(self, entry: Entry, name: str, work: Work, *, sync: bool = True) -> None:
+        """Do ``work`` in the background under the container's lock, then ``finish``.
+        ``sync``: merge what the Pod shows into the final write (not for work that removes
+        the record)."""
+
+        async def run() -> None:
+            try:
+                async with self.task_lock(entry.uuid):
+                    # The claim's answer, or newer (the cache keeps the newest version we saw).
+                    current = self._registry.entry(entry.key) or entry
+                    try:
+                        outcome = await work(current)
+                    except Exception as e:
+                        await self.fail(entry, name, e)
+                        return
+                    # Still under the lock: the outcome and the task's end are one write, so
+                    # no other replica sees the new status with the task still set, or the
+                    # old one with the task gone (a second start would replace the new Pod).
+                    await self.finish(entry, outcome, sync=sync)
+            except (LockBusy, BackendUnavailable) as e:
+                # The record keeps its task_state; recovery re-drives the task once no replica
+                # holds the lock (README: crash recovery).
+                log.error("container_task_not_started", task=name, uuid=entry.uuid, error=e.detail)
+
+        self._tasks.spawn(run(), name=f"{name}:{entry.uuid}")
+
+    async def finish(self, entry: Entry, outcome: Changes | None, *, sync: bool = True) -> None:
+        """The task's last write: ``outcome``, merged over what the record's Pod shows, with
+        task_state cleared. Nothing is written when nothing would change."""
+        current = self._registry.entry(entry.key)
+        if current is None:
+            return
+        changes: Changes = {}
+        if sync:
+            status = current.status.model_copy(update=outcome or {})
+            pod = self._gw.cached_pod(current.namespace, status.pod) if status.pod else None
+            changes = pod_changes(current.record, status, pod) or {}
+        changes.update(outcome or {})
+        if not changes and current.status.task_state is None:
+            return
+        try:
+            await self.write(current, **changes, task_state=None, task_request_id=None)
+        except KubeNotFound:
+            pass  # deleted meanwhile (a forced delete)
+        except (ZunError, KubeError) as e:
+            log.error("task_end_failed", uuid=entry.uuid, error=repr(e))
+
+    async def fail(self, entry: Entry, name: str, error: Exception) -> None:
+        """Leave the reason the task really failed for on the record (and end the task), and
+        log it in full."""
+        if isinstance(error, KubeError):
+            error = zun_error(error)
+        if isinstance(error, ZunError):
+            log.warning("container_task_failed", task=name, uuid=entry.uuid, error=error.detail, exc_info=error)
+            reason = f"{name} failed: {error.detail}"
+        else:
+            log.error("container_task_crashed", task=name, uuid=entry.uuid, exc_info=error)
+            reason = f"{name} failed: internal error ({type(error).__name__}: {error}); see the zunk8s log"
+        current = self._registry.entry(entry.key)
+        if current is None:
+            return
+        try:
+            await self.write(current, status="Error", status_reason=reason[:1024], task_state=None, task_request_id=None)
+        except KubeNotFound:
+            pass
+        except (ZunError, KubeError) as e:
+            log.error("status_write_failed", uuid=entry.uuid, error=repr(e))

@@ -1,0 +1,151 @@
+"""Crash recovery, Zun's init_containers rule, and the periodic sweep that runs it.
+
+A task_state (or a create with no status yet) left untouched for ``recovery_after`` seconds
+with no lock held belongs to a replica that died: an unfinished create ends in Error with a
+reason (or adopts the Pod it had made); stop/kill/delete/start/reboot are re-driven. The sweep
+also reconciles every task-less record (what a missed Pod event should have done) and deletes
+Pods that no record owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import structlog
+
+from zunk8s.clock import now_utc, seconds_since_kube_time, seconds_since_zun_time
+from zunk8s.errors import ContainerNotFound, ZunError
+from zunk8s.kube.errors import KubeError
+from zunk8s.kube.gateway import Key, KubeGateway
+from zunk8s.service.operations import Operations
+from zunk8s.service.podwork import PodWork, carried
+from zunk8s.service.registry import Entry, Registry
+from zunk8s.state.protocol import StateStore
+from zunk8s.translate import labels as L
+from zunk8s.translate.podstatus import Changes
+
+log = structlog.get_logger(__name__)
+
+# A Pod this young may belong to a record that has not reached this replica's cache yet.
+ORPHAN_GRACE_SECONDS = 60.0
+
+
+class Recovery:
+    def __init__(
+        self,
+        *,
+        gateway: KubeGateway,
+        ops: Operations,
+        pods: PodWork,
+        registry: Registry,
+        store: StateStore,
+        recovery_after: float,
+        stop_timeout: int,
+        reconcile: Callable[[Key], Awaitable[None]],
+    ) -> None:
+        self._gw = gateway
+        self._ops = ops
+        self._pods = pods
+        self._registry = registry
+        self._store = store
+        self._recovery_after = recovery_after
+        self._stop_timeout = stop_timeout
+        self._reconcile = reconcile
+
+    async def sweep(self, *, now: datetime | None = None) -> None:
+        now = now or now_utc()
+        for entry in self._registry.all_entries():
+            try:
+                await self._check(entry, now)
+            except (ZunError, KubeError) as e:
+                log.warning("recovery_failed", uuid=entry.uuid, error=repr(e))
+        await self._delete_orphan_pods(now)
+
+    async def _check(self, entry: Entry, now: datetime) -> None:
+        st = entry.status
+        if not entry.has_status:
+            if seconds_since_zun_time(entry.record.created_at, now) < self._recovery_after:
+                return
+        elif st.task_state is None:
+            await self._reconcile(entry.key)
+            return
+        elif seconds_since_zun_time(st.updated_at, now) < self._recovery_after:
+            return
+        if await self._store.is_locked(entry.uuid):
+            return
+        log.info("recovering_container", uuid=entry.uuid, task_state=st.task_state, has_status=entry.has_status)
+        await self.recover(entry)
+
+    async def recover(self, entry: Entry) -> None:
+        """Finish or undo what a dead replica left half done."""
+        async with self._ops.lock(entry.uuid):
+            try:
+                current = await self._ops.fresh(entry)
+            except ContainerNotFound:
+                return
+            # Another replica may have recovered it while we waited for the lock.
+            if current.has_status and (
+                current.status.task_state is None or current.status.updated_at != entry.status.updated_at
+            ):
+                return
+            outcome: Changes | None = None
+            try:
+                outcome = await self._redo(current)
+            finally:
+                await self._ops.finish(current, outcome)
+
+    async def _redo(self, e: Entry) -> Changes | None:
+        task = e.status.task_state
+        if not e.has_status or task == "container_creating":
+            pods = self._gw.pods_of(e.namespace, e.uuid)
+            if pods:
+                meta = pods[0]["metadata"]
+                # The dead replica made the Pod: adopt it; its status is what the Pod shows
+                # (merged by finish).
+                return {
+                    "desired": "running",
+                    "pod": meta["name"],
+                    "generation": int((meta.get("labels") or {}).get(L.GENERATION) or 1),
+                }
+            return {
+                "status": "Error",
+                "status_reason": "zunk8s stopped while creating this container; start it or delete it.",
+                "desired": "created",
+                "pod": None,
+            }
+        if task in ("container_stopping", "container_killing"):
+            return {"desired": "stopped", **await self._pods.stop(e, self._stop_timeout)}
+        if task == "container_deleting":
+            if e.status.pod is not None:
+                await self._gw.delete_pod(e.namespace, e.status.pod, grace_seconds=0)
+            await self._gw.delete_record(e.namespace, e.uuid)
+            return None
+        if task in ("container_starting", "container_rebooting"):
+            if e.status.pod is None or await self._gw.live_pod(e.namespace, e.status.pod) is None:
+                saved = await self._pods.retire(e)
+                return await self._pods.launch(e, status=e.status.status, **carried(saved))
+        return None
+
+    async def _delete_orphan_pods(self, now: datetime) -> None:
+        for (namespace, name), pod in self._gw.cached_pods():
+            meta = pod.get("metadata") or {}
+            created = meta.get("creationTimestamp")
+            if meta.get("deletionTimestamp") or not created or seconds_since_kube_time(created, now) < ORPHAN_GRACE_SECONDS:
+                continue  # its record may not have reached this replica's cache yet
+            key = (namespace, str((meta.get("labels") or {}).get(L.UUID)))
+            # The record as it is now, not as it was when this sweep began: a sweep over
+            # thousands of containers outlasts ORPHAN_GRACE_SECONDS, and the Pods of records
+            # created meanwhile are unknown to the sweep's first view.
+            if not _orphaned(self._registry.entry(key), name):
+                continue
+            # And as the API server has it: this replica's record watch may lag its Pod watch.
+            if not _orphaned(await self._registry.fresh(key), name):
+                continue
+            log.info("deleting_orphan_pod", namespace=namespace, pod=name)
+            await self._gw.delete_pod(namespace, name, grace_seconds=0)
+
+
+def _orphaned(entry: Entry | None, pod: str) -> bool:
+    """No record owns ``pod``: none at all, or one settled on another Pod."""
+    return entry is None or (entry.status.pod != pod and entry.has_status and entry.status.task_state is None)

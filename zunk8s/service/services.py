@@ -1,0 +1,126 @@
+"""The service layer, assembled: one object per group of verbs, each built with exactly the
+collaborators it needs. Handlers reach every operation as ``services.<group>.<verb>(...)``.
+
+    registry   lookups and lists (service/registry.py)
+    creation   create / run (service/creating.py)
+    power      start, stop, reboot, kill (service/power.py)
+    deletion   delete (service/deleting.py)
+    updates    rename, update (service/updating.py)
+    logs       logs (service/logs.py)
+    commands   execute, top, signals (service/commands.py)
+    archives   get_archive, put_archive (service/archives.py)
+    sessions   attach / interactive exec URLs, resizes (service/sessions.py)
+    connections  the websocket side: tokens taken, streams opened (service/connections.py)
+    health     dependency checks and capabilities (service/health.py)
+    reconciler + recovery: the leader's background work (service/reconciler.py, recovery.py)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from zunk8s.kube.gateway import KubeGateway
+from zunk8s.service.archives import Archives
+from zunk8s.service.commands import Commands
+from zunk8s.service.connections import Connections
+from zunk8s.service.creating import Creation
+from zunk8s.service.deleting import Deletion
+from zunk8s.service.health import Health
+from zunk8s.service.logs import Logs
+from zunk8s.service.operations import Operations
+from zunk8s.service.podsync import PodSync
+from zunk8s.service.podwork import PodWork
+from zunk8s.service.power import Power
+from zunk8s.service.reconciler import Reconciler
+from zunk8s.service.recovery import Recovery
+from zunk8s.service.registry import Registry
+from zunk8s.service.sessions import Sessions
+from zunk8s.service.tasks import TaskRunner
+from zunk8s.service.updating import Updates
+from zunk8s.settings import Settings
+from zunk8s.state.protocol import StateStore
+from zunk8s.translate.pods import PodOptions
+
+
+@dataclass(frozen=True)
+class Services:
+    registry: Registry
+    creation: Creation
+    power: Power
+    deletion: Deletion
+    updates: Updates
+    logs: Logs
+    commands: Commands
+    archives: Archives
+    sessions: Sessions
+    connections: Connections
+    health: Health
+    reconciler: Reconciler
+    recovery: Recovery
+
+    def reconcile_forever(self) -> Awaitable[None]:
+        """The leader election and, while leading, Pod-event reconciliation and the sweep."""
+        return self.reconciler.run(self.recovery.sweep)
+
+
+def build_services(*, gateway: KubeGateway, store: StateStore, settings: Settings, tasks: TaskRunner) -> Services:
+    k = settings.kube
+    registry = Registry(gateway, namespace_prefix=k.namespace_prefix)
+    ops = Operations(gateway=gateway, store=store, registry=registry, tasks=tasks, lock_ttl=settings.lock_ttl)
+    logs = Logs(gateway)
+    options = PodOptions(
+        instance=gateway.instance,
+        request_ratio=k.request_ratio,
+        stop_timeout=k.stop_timeout,
+        node_selector=dict(k.node_selector),
+        tolerations=list(k.tolerations),
+    )
+    pods = PodWork(gateway=gateway, ops=ops, logs=logs, options=options)
+    power = Power(gateway=gateway, ops=ops, pods=pods, stop_timeout=k.stop_timeout)
+    deletion = Deletion(gateway=gateway, ops=ops)
+    podsync = PodSync(gateway=gateway, ops=ops, registry=registry, heal=power.heal)
+    reconciler = Reconciler(
+        gateway=gateway,
+        registry=registry,
+        store=store,
+        tasks=tasks,
+        podsync=podsync,
+        power=power,
+        deletion=deletion,
+        sweep_interval=settings.sweep_interval,
+        lock_ttl=settings.lock_ttl,
+    )
+    recovery = Recovery(
+        gateway=gateway,
+        ops=ops,
+        pods=pods,
+        registry=registry,
+        store=store,
+        recovery_after=settings.recovery_after,
+        stop_timeout=k.stop_timeout,
+        reconcile=reconciler.reconcile,
+    )
+    commands = Commands(gateway, exec_timeout=settings.exec_timeout)
+    return Services(
+        registry=registry,
+        creation=Creation(
+            gateway=gateway, ops=ops, registry=registry, pods=pods, namespace_prefix=k.namespace_prefix
+        ),
+        power=power,
+        deletion=deletion,
+        updates=Updates(gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio),
+        logs=logs,
+        commands=commands,
+        archives=Archives(
+            commands,
+            max_bytes=settings.max_archive_bytes,
+            timeout=settings.archive_timeout,
+            exec_timeout=settings.exec_timeout,
+        ),
+        sessions=Sessions(store, token_ttl=settings.ws_token_ttl),
+        connections=Connections(gateway=gateway, store=store, registry=registry),
+        health=Health(gateway=gateway, store=store, redis=bool(settings.redis_url)),
+        reconciler=reconciler,
+        recovery=recovery,
+    )

@@ -1,0 +1,54 @@
+"""Every name zunk8s keeps in the state store, built here and nowhere else.
+
+Two levels. Callers hand the store *names*: lock names (a container's uuid, or
+``leader_lock``), value names (``exec_session_key``, ``terminal_size_key``) and channel
+names (``stream_id_for``). The Redis backend turns each into a Redis key under the
+``zunk8s:`` prefix (``lock_key``, ``token_key``, ``value_key``, ``channel_key``); the
+in-process backend uses the names as they are. These strings are what a running
+installation has stored: changing one orphans what is there and splits replicas of
+different versions.
+"""
+
+from __future__ import annotations
+
+# --- names callers hand the store --------------------------------------------------------
+
+
+def leader_lock(instance: str) -> str:
+    """The lock whose holder reconciles the installation ``instance`` (one leader each)."""
+    return f"leader-{instance}"
+
+
+def exec_session_key(exec_id: str) -> str:
+    """The value holding an interactive exec session until the client connects."""
+    return f"exec:{exec_id}"
+
+
+def stream_id_for(*, uuid: str, exec_id: str | None) -> str:
+    """The stream an attach (``exec_id`` None) or an interactive exec is: its resizes are
+    published on a channel of this name and remembered under ``terminal_size_key``."""
+    return f"exec:{exec_id}" if exec_id else f"attach:{uuid}"
+
+
+def terminal_size_key(stream_id: str) -> str:
+    """The value holding the last terminal size asked for ``stream_id``."""
+    return f"size:{stream_id}"
+
+
+# --- Redis keys the Redis backend builds from those names --------------------------------
+
+
+def lock_key(name: str) -> str:
+    return f"zunk8s:lock:{name}"
+
+
+def token_key(token: str) -> str:
+    return f"zunk8s:wstoken:{token}"
+
+
+def value_key(name: str) -> str:
+    return f"zunk8s:value:{name}"
+
+
+def channel_key(name: str) -> str:
+    return f"zunk8s:chan:{name}"
