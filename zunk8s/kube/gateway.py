@@ -308,51 +308,35 @@ class KubeGateway:
         tail: int | None,
         since_seconds: int | None,
         timestamps: bool,
-        previous: bool = False,
         limit_bytes: int | None = None,
         stream: Literal["Stdout", "Stderr"] | None = None,
     ) -> bytes:
         """A container's log. ``stream``: one of stdout/stderr alone where the cluster can split
         them (KEP-3288, feature gate PodLogsQuerySplitStreams); both, merged, where it cannot
         (learned on the first try, kept in ``capabilities.log_streams``)."""
+        params: dict[str, str | int | bool | list[str]] = {"container": container, "timestamps": timestamps}
+        if since_seconds is not None:
+            params["sinceSeconds"] = since_seconds
+        if limit_bytes is not None:
+            params["limitBytes"] = limit_bytes
+        path = pod_path(namespace, pod) + "/log"
         if stream is not None and self.capabilities.log_streams is not False:
             try:
                 # The API refuses tailLines together with stream (for now), so tail is cut here.
-                data = await self._log(namespace, pod, container, None, since_seconds, timestamps, previous,
-                                       limit_bytes, stream)
+                data = await self._read_all(path, {**params, "stream": stream})
                 self.capabilities.log_streams = True
                 return tail_lines(data, tail)
             except KubeRejected as e:
                 if "stream" not in e.fields:
                     raise
                 self.capabilities.log_streams = False
-        return await self._log(namespace, pod, container, tail, since_seconds, timestamps, previous, limit_bytes, None)
-
-    async def _log(
-        self,
-        namespace: str,
-        pod: str,
-        container: str,
-        tail: int | None,
-        since_seconds: int | None,
-        timestamps: bool,
-        previous: bool,
-        limit_bytes: int | None,
-        stream: str | None,
-    ) -> bytes:
-        params: dict[str, str | int | bool | list[str]] = {"container": container, "timestamps": timestamps}
-        if stream is not None:
-            params["stream"] = stream
         if tail is not None:
             params["tailLines"] = tail
-        if since_seconds is not None:
-            params["sinceSeconds"] = since_seconds
-        if previous:
-            params["previous"] = True
-        if limit_bytes is not None:
-            params["limitBytes"] = limit_bytes
+        return await self._read_all(path, params)
+
+    async def _read_all(self, path: str, params: dict[str, str | int | bool | list[str]]) -> bytes:
         chunks: list[bytes] = []
-        async with self._http.stream(pod_path(namespace, pod) + "/log", params=params, read_timeout=60) as resp:
+        async with self._http.stream(path, params=params, read_timeout=60) as resp:
             async for chunk in resp.content.iter_chunked(65536):
                 chunks.append(chunk)
         return b"".join(chunks)

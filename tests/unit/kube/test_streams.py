@@ -1,16 +1,16 @@
 """Exec/attach streams: the channel framing, exit statuses, and ExecStream over a scripted
 websocket."""
 
-import asyncio
 import json
-from types import SimpleNamespace
 from typing import cast
 
 import aiohttp
 import pytest
 
+from tests.unit.fakews import EXIT_1, FakeWS
+from tests.unit.fakews import frame as _frame
+from tests.unit.fakews import msg as _msg
 from zunk8s.kube.streams import (
-    V5,
     ExecStream,
     decode_frame,
     describe_end,
@@ -71,49 +71,6 @@ def test_describe_end_and_unknown_status() -> None:
     assert parse_status(b'{"status": "Success"}').known is True
 
 
-def _msg(kind: aiohttp.WSMsgType, data: object = None) -> SimpleNamespace:
-    return SimpleNamespace(type=kind, data=data, extra=None)
-
-
-def _frame(channel: int, payload: bytes) -> SimpleNamespace:
-    return _msg(aiohttp.WSMsgType.BINARY, bytes([channel]) + payload)
-
-
-EXIT_1 = json.dumps(
-    {"status": "Failure", "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": "1"}]}}
-).encode()
-
-
-class FakeWS:
-    """The client side of an exec websocket: scripted messages in, stdin frames out. Sends block
-    after ``accept`` frames, as TCP flow control does once nobody reads stdin any more."""
-
-    def __init__(self, messages: list[SimpleNamespace], *, accept: int = 1_000_000, send_error: Exception | None = None) -> None:
-        self.protocol = V5
-        self.closed = False
-        self.close_code: int | None = None
-        self.incoming: asyncio.Queue[SimpleNamespace] = asyncio.Queue()
-        for m in messages:
-            self.incoming.put_nowait(m)
-        self.sent: list[bytes] = []
-        self.accept = accept
-        self.send_error = send_error
-
-    async def receive(self) -> SimpleNamespace:
-        return await self.incoming.get()
-
-    async def send_bytes(self, data: bytes) -> None:
-        if self.send_error is not None:
-            raise self.send_error
-        if len(self.sent) >= self.accept:
-            await asyncio.Event().wait()  # never drains
-        self.sent.append(data)
-
-    def exception(self) -> BaseException | None:
-        return None
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 async def test_frames_stop_at_the_status() -> None:

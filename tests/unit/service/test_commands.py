@@ -9,57 +9,16 @@ from typing import Any, cast
 import aiohttp
 import pytest
 
+from tests.unit.fakews import EXIT_1, SUCCESS, FakeWS
+from tests.unit.fakews import frame as _frame
+from tests.unit.fakews import msg as _msg
 from zunk8s.errors import Conflict
 from zunk8s.kube.errors import KubeUnavailable, StdinCloseUnsupported
 from zunk8s.kube.gateway import KubeGateway
-from zunk8s.kube.streams import V5, ExecStream
+from zunk8s.kube.streams import ExecStream
 from zunk8s.records import Record, RecordStatus
 from zunk8s.service.commands import CommandResult, Commands, OutputTooLarge
 from zunk8s.service.registry import Entry
-
-EXIT_1 = json.dumps(
-    {"status": "Failure", "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": "1"}]}}
-).encode()
-SUCCESS = b'{"status": "Success"}'
-
-
-def _msg(kind: aiohttp.WSMsgType, data: object = None) -> SimpleNamespace:
-    return SimpleNamespace(type=kind, data=data, extra=None)
-
-
-def _frame(channel: int, payload: bytes) -> SimpleNamespace:
-    return _msg(aiohttp.WSMsgType.BINARY, bytes([channel]) + payload)
-
-
-class FakeWS:
-    """The client side of an exec websocket. Sends block after ``accept`` frames, as TCP flow
-    control does once nobody reads stdin any more."""
-
-    def __init__(self, messages: list[SimpleNamespace], *, accept: int = 1_000_000, send_error: Exception | None = None) -> None:
-        self.protocol = V5
-        self.closed = False
-        self.incoming: asyncio.Queue[SimpleNamespace] = asyncio.Queue()
-        for m in messages:
-            self.incoming.put_nowait(m)
-        self.sent: list[bytes] = []
-        self.accept = accept
-        self.send_error = send_error
-
-    async def receive(self) -> SimpleNamespace:
-        return await self.incoming.get()
-
-    async def send_bytes(self, data: bytes) -> None:
-        if self.send_error is not None:
-            raise self.send_error
-        if len(self.sent) >= self.accept:
-            await asyncio.Event().wait()  # never drains
-        self.sent.append(data)
-
-    def exception(self) -> BaseException | None:
-        return None
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 class StubGateway:
