@@ -11,12 +11,12 @@ import asyncio
 import base64
 import io
 import tarfile
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from tests.integration.zunapi import Response, ZunAPI
-from zunk8s.service.states import VALID_STATES
+from zunk8s.service.states import VALID_STATES, Action
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -126,6 +126,6 @@ async def test_every_action_in_state(zun: ZunAPI, state: str) -> None:
             if not action.startswith("delete"):
                 await _cleanup(zun, uuid)
 
-        await asyncio.gather(*(allowed_mutation(a) for a in sorted(MUTATING) if state in VALID_STATES[a]))
+        await asyncio.gather(*(allowed_mutation(a) for a in sorted(MUTATING) if state in VALID_STATES[cast(Action, a)]))
     finally:
         await _cleanup(zun, shared)

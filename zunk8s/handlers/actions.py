@@ -32,7 +32,8 @@ from zunk8s.schemas.params import (
 )
 from zunk8s.schemas.queries import check_exec_id, parse_size, since_seconds
 from zunk8s.service.registry import Entry
-from zunk8s.service.states import VALID_STATES, check_state
+from zunk8s.service.states import Action as StateRow
+from zunk8s.service.states import check_state
 from zunk8s.translate.logtext import LogsQuery, LogStream
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
@@ -179,11 +180,13 @@ async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]
     return _null(200)
 
 
-def _not_on_kubernetes(action: str, why: str) -> ActionHandler:
+def _not_on_kubernetes(action: StateRow | None, why: str) -> ActionHandler:
+    """``action``: the state-table row Zun checks first (None: Zun has none for it)."""
+
     async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
         # Zun checks the state table before anything else; keep that order so clients see the
         # same 409s they would from Zun.
-        if action in VALID_STATES:
+        if action is not None:
             check_state(action, uuid=entry.uuid, status=entry.status.status)
         raise NotImplementedOnKubernetes(why)
 
@@ -249,18 +252,18 @@ ACTIONS: dict[str, Action] = {
         max_version=APIVersion(1, 14),
     ),
     "network_detach": Action(
-        "POST", _not_on_kubernetes("network_detach", LATER.format("networks")), min_version=APIVersion(1, 6)
+        "POST", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 6)
     ),
     "network_attach": Action(
-        "POST", _not_on_kubernetes("network_attach", LATER.format("networks")), min_version=APIVersion(1, 8)
+        "POST", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 8)
     ),
     "network_list": Action(
-        "GET", _not_on_kubernetes("network_list", LATER.format("networks")), min_version=APIVersion(1, 13)
+        "GET", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 13)
     ),
     "resize_container": Action(
         "POST", _not_on_kubernetes("resize_container", LATER.format("resize_container")), min_version=APIVersion(1, 19)
     ),
-    "container_actions": Action("GET", _not_on_kubernetes("container_actions", LATER.format("container actions"))),
+    "container_actions": Action("GET", _not_on_kubernetes(None, LATER.format("container actions"))),
 }
 
 

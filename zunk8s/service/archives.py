@@ -19,7 +19,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -108,7 +108,7 @@ class _Encoder:
         return [json.dumps(b"".join(self._pending).decode("latin-1"))[1:-1].encode()]
 
 
-def _require_running(entry: Entry, action: str) -> None:
+def _require_running(entry: Entry, action: Literal["get_archive", "put_archive"]) -> None:
     check_state(action, uuid=entry.uuid, status=entry.status.status)
     if entry.status.status != "Running" or entry.status.pod is None:
         raise Conflict(

@@ -7,7 +7,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.registry import Entry
-from zunk8s.service.states import check_state
+from zunk8s.service.states import Action, check_state
 from zunk8s.translate.podstatus import Changes
 
 
@@ -17,6 +17,7 @@ class Deletion:
         self._ops = ops
 
     async def delete(self, caller: Caller, entry: Entry, *, force: bool, stop: bool) -> None:
+        action: Action
         if stop:
             action = "delete_after_stop"
         elif force:

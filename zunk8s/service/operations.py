@@ -28,7 +28,7 @@ from zunk8s.records import TaskState
 from zunk8s.service.context import Caller
 from zunk8s.service.faults import zun_error
 from zunk8s.service.registry import Entry, Registry
-from zunk8s.service.states import check_state
+from zunk8s.service.states import Action, check_state
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.state.protocol import LockBusy, LockHandle, StateStore
 from zunk8s.translate.objects import merge_patch
@@ -110,7 +110,7 @@ class Operations:
     # --- the contract ---------------------------------------------------------------------
 
     @staticmethod
-    def check_not_busy(entry: Entry, action: str) -> None:
+    def check_not_busy(entry: Entry, action: Action) -> None:
         check_state(action, uuid=entry.uuid, status=entry.status.status)
         if entry.status.task_state is not None:
             raise Conflict(
@@ -118,7 +118,7 @@ class Operations:
             )
 
     async def begin(
-        self, caller: Caller, entry: Entry, action: str, task_state: TaskState, **status: Any
+        self, caller: Caller, entry: Entry, action: Action, task_state: TaskState, **status: Any
     ) -> Entry:
         """Claim ``entry`` for ``action``: allowed in its status, no task running; sets
         task_state and ``status`` (e.g. desired) in the same write."""

@@ -18,7 +18,7 @@ from typing import Any
 from zunk8s.clock import kube_now
 from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
-from zunk8s.records import Record
+from zunk8s.records import Record, Status
 from zunk8s.service.logs import Logs
 from zunk8s.service.operations import Operations
 from zunk8s.service.registry import Entry
@@ -93,8 +93,9 @@ class PodWork:
             owner=owner,
         )
 
-    async def launch(self, entry: Entry, *, status: str, restart_count: int = 0, reason: str | None = None,
-                     **also: Any) -> Changes | None:
+    async def launch(
+        self, entry: Entry, *, status: Status, restart_count: int = 0, reason: str | None = None, **also: Any
+    ) -> Changes | None:
         """Record the next generation's Pod (with ``also``: fields the work decided before,
         e.g. logs_saved) and make it. The outcome: None, or Error if Kubernetes refuses it."""
         generation = entry.status.generation + 1

@@ -4,10 +4,13 @@ drift from Zun fails this test."""
 
 from __future__ import annotations
 
+from typing import cast, get_args
+
 import pytest
 
 from zunk8s.errors import InvalidStateException
-from zunk8s.service.states import VALID_STATES, check_state
+from zunk8s.records import Status
+from zunk8s.service.states import VALID_STATES, Action, check_state
 
 ZUN_STATUSES = (
     "Error", "Running", "Stopped", "Paused", "Unknown", "Creating", "Created",
@@ -52,11 +55,13 @@ def test_the_whole_table_is_zuns() -> None:
 @pytest.mark.parametrize("action", sorted(ZUN_VALID_STATES))
 @pytest.mark.parametrize("status", ZUN_STATUSES)
 def test_each_cell(action: str, status: str) -> None:
+    # Zun's own strings, as they are: the types are pinned to them by the test below.
+    row, state = cast(Action, action), cast(Status, status)
     if status in ZUN_VALID_STATES[action]:
-        check_state(action, uuid="u", status=status)
+        check_state(row, uuid="u", status=state)
         return
     with pytest.raises(InvalidStateException) as err:
-        check_state(action, uuid="u", status=status)
+        check_state(row, uuid="u", status=state)
     verb = action.split("_")[0] if action.startswith("delete") else action
     assert err.value.detail == f"Cannot {verb} container u in {status} state"
     assert err.value.status == 409 and err.value.code == "invalid-state-exception"
@@ -72,3 +77,8 @@ def test_state_table_matches_zun() -> None:
         check_state("delete_force", uuid="u1", status="Paused")
     assert info.value.detail == "Cannot delete container u1 in Paused state"
     check_state("logs", uuid="u1", status="Unknown")
+
+
+def test_the_types_name_zuns_actions_and_statuses() -> None:
+    assert set(get_args(Action)) == set(ZUN_VALID_STATES)
+    assert set(get_args(Status)) == set(ZUN_STATUSES)
