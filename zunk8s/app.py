@@ -23,7 +23,7 @@ from zunk8s.metrics import (
     metrics_handler,
     metrics_middleware,
 )
-from zunk8s.service.services import build_services
+from zunk8s.service.services import Services, build_services
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.settings import Settings
 from zunk8s.state.store import make_store
@@ -38,6 +38,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
     store = make_store(settings.redis_url)
     tasks = TaskRunner()
     loops: list[asyncio.Task[None]] = []
+    services: Services | None = None
     try:
         await store.ping()
         capabilities = await gateway.discover()
@@ -52,6 +53,8 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         log.info("zunk8s_ready", kubernetes=capabilities.kubernetes_version, store=services.health.capabilities()["state_store"])
         yield
     finally:
+        if services is not None:
+            services.closing()
         await tasks.drain(timeout=5)
         await tasks.close()
         for loop in loops:

@@ -2,8 +2,10 @@
 
 Every error a client can see is a ``ZunError``: it carries the HTTP status and the Zun fault
 code (``container.<kebab-case class>``), and one middleware renders it in Zun's envelope.
-Library exceptions (kubernetes_asyncio, redis, aiohttp client) are converted at the
-gateway edges and chained as causes; they never reach a handler.
+Library exceptions (kubernetes_asyncio, redis, aiohttp client) are converted at the edges
+and chained as causes: Redis failures become ``BackendUnavailable`` in zunk8s.state;
+Kubernetes failures become the gateway's own ``KubeError``s (zunk8s.kube.errors), which
+``zunk8s.service.faults`` maps to these when they reach a client.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""The HTTP layer (aiohttp): parse, validate, call one service function, render."""
+"""The HTTP layer (aiohttp): parse, validate, make one service call, render."""

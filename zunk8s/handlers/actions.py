@@ -81,7 +81,7 @@ async def rename(request: web.Request, entry: Entry, params: dict[str, Any]) -> 
     name = validate_update({"name": params["name"]}).name
     if name is None:  # {"name": null}: Zun's schema refuses it (name is a string)
         raise SchemaValidationError("Invalid input for field 'name': None is not of type 'string'")
-    updated = await services_of(request).updates.rename(caller_of(request), entry, name)
+    updated = await services_of(request).updates.rename(entry, name)
     return web.json_response(entry_view(request, updated, links=True))
 
 

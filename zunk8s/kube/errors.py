@@ -23,10 +23,6 @@ class KubeError(Exception):
 class KubeNotFound(KubeError):
     """404: the object (or its namespace) is not there."""
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(detail)
-        self.kube_message = detail
-
 
 class KubeAlreadyExists(KubeError):
     pass

@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 Obj = dict[str, Any]
 MERGE = "application/merge-patch+json"
-PodHandler = Callable[[str, Obj], Awaitable[None] | None]
+EventHandler = Callable[[str, Obj], Awaitable[None] | None]
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 
 
@@ -110,9 +110,13 @@ class KubeGateway:
         """Until both caches hold the cluster's truth (their first list is done)."""
         await asyncio.gather(self._records.synced.wait(), self._pods.synced.wait())
 
-    def on_pod_event(self, handler: PodHandler) -> None:
+    def on_pod_event(self, handler: EventHandler) -> None:
         """Call ``handler(kind, pod)`` for every Pod watch event (ADDED/MODIFIED/DELETED)."""
         self._pods.add_handler(handler)
+
+    def on_record_event(self, handler: EventHandler) -> None:
+        """Call ``handler(kind, record)`` for every record watch event."""
+        self._records.add_handler(handler)
 
     async def ensure_crd(self) -> None:
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

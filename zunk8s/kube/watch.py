@@ -35,10 +35,10 @@ Transform = Callable[[Obj], Obj]
 # pages of 500, 24 MiB with 100 (freed pages fragment the heap the slim copies live in).
 LIST_PAGE = 100
 
-# What zunk8s reads from a cached Pod, and nothing else (translate/status.py observe_pod;
-# service/lifecycle.py and reconciler.py: metadata name, namespace, labels, creation and
+# What zunk8s reads from a cached Pod, and nothing else (translate/status.py observe_pod; the
+# service's Pod work, reconciler and recovery: metadata name, namespace, labels, creation and
 # deletion timestamps). Code that starts reading another Pod field must add it here
-# (tests/unit/test_watch_slim.py checks observe_pod against whole Pods).
+# (tests/unit/kube/test_watch.py checks observe_pod against whole Pods).
 POD_METADATA = ("name", "namespace", "uid", "resourceVersion", "labels", "creationTimestamp", "deletionTimestamp")
 POD_SPEC = ("nodeName", "restartPolicy")
 POD_STATUS = ("phase", "reason", "message", "podIP")

@@ -1,1 +1,2 @@
-"""Container lifecycle: the state table, task_state, locks, background work and reconciliation."""
+"""The service layer: Zun's operations on containers. ``services.py`` is the map (one object
+per group of verbs); ``operations.py`` is the contract every action follows."""

@@ -59,7 +59,7 @@ class Commands:
     """Run programs in a container's running Pod through exec streams."""
 
     def __init__(self, gw: KubeGateway, *, exec_timeout: float) -> None:
-        self.gw = gw
+        self._gw = gw
         self.exec_timeout = exec_timeout
 
     async def run(
@@ -91,7 +91,7 @@ class Commands:
         unavailable error when the API server went away meanwhile), StdinCloseUnsupported when
         ``stdin`` is given and the cluster has no v5 streams.
         """
-        stream = await self.gw.open_stream(
+        stream = await self._gw.open_stream(
             "exec",
             namespace=entry.namespace,
             pod=_pod_of(entry),
@@ -169,9 +169,9 @@ class Commands:
             # Closing the stream does not kill the process in the container (Kubernetes has no
             # way to); it is left to finish on its own.
             log.warning("exec_timeout", uuid=entry.uuid, command=argv[0], timeout=timeout, sent=progress.sent)
-            if not self.gw.reachable:
+            if not self._gw.reachable:
                 # The stream went quiet because the API server did: say so (503), not Zun's 409.
-                raise self.gw.unavailable_error() from None
+                raise self._gw.unavailable_error() from None
             raise Conflict(f"Timeout on executing command: {shlex.join(argv)}") from None
         finally:
             await cancel_and_wait(reader, *helpers)

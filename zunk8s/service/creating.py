@@ -20,7 +20,7 @@ from zunk8s.service.registry import Entry, Registry, entry_from_object
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import is_dns_label, namespace_for, pod_name, project_hash
 from zunk8s.translate.objects import namespace_body, record_body
-from zunk8s.translate.podstatus import Changes
+from zunk8s.translate.statuschanges import Changes
 
 
 def check_create_policy(caller: Caller, spec: ContainerCreate) -> None:

@@ -8,7 +8,7 @@ from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import Action, check_state
-from zunk8s.translate.podstatus import Changes
+from zunk8s.translate.statuschanges import Changes
 
 
 class Deletion:
@@ -39,6 +39,9 @@ class Deletion:
         grace = 0 if force else None
 
         async def work(e: Entry) -> Changes | None:
+            # A forced delete may have waited for another task (perhaps on another replica) that
+            # made a new Pod meanwhile: the record as the API server has it names that Pod.
+            e = await self._ops.fresh(e)
             if e.status.pod is not None and await self._gw.live_pod(e.namespace, e.status.pod) is not None:
                 await self._gw.delete_pod(e.namespace, e.status.pod, grace_seconds=grace)
             await self._gw.delete_record(e.namespace, e.uuid)

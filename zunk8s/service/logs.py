@@ -33,13 +33,13 @@ class Logs:
     """Read a container's logs, and save a Pod's before it is deleted."""
 
     def __init__(self, gw: KubeGateway) -> None:
-        self.gw = gw
+        self._gw = gw
 
     async def archive(self, entry: Entry, pod: str) -> bool:
         """Append ``pod``'s logs to the record's saved logs before zunk8s deletes it; True if
         anything was saved. Kubernetes failing to save them raises its KubeError."""
         try:
-            data = await self.gw.read_logs(
+            data = await self._gw.read_logs(
                 entry.namespace,
                 pod,
                 container=CONTAINER_NAME,
@@ -53,13 +53,13 @@ class Logs:
         if not data:
             return False
         name = log_archive_name(entry.uuid)
-        earlier = await self.gw.read_log_archive(entry.namespace, name) if entry.status.logs_saved else None
+        earlier = await self._gw.read_log_archive(entry.namespace, name) if entry.status.logs_saved else None
         if earlier:
             data = join_logs(earlier, data)
         labels = L.owner_labels(
-            uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=self.gw.instance
+            uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=self._gw.instance
         )
-        await self.gw.save_log_archive(
+        await self._gw.save_log_archive(
             log_archive_configmap(
                 entry.namespace, name, data=keep_newest(data), owner=record_owner(entry.uuid, entry.uid), labels=labels
             )
@@ -70,11 +70,11 @@ class Logs:
         """Zun's logs: the saved runs' then the current Pod's (409 in states without logs)."""
         check_state("logs", uuid=entry.uuid, status=entry.status.status)
         pod = entry.status.pod
-        cached = self.gw.cached_pod(entry.namespace, pod) if pod is not None else None
+        cached = self._gw.cached_pod(entry.namespace, pod) if pod is not None else None
         # A Pod being deleted had its logs saved first: reading it too would show them twice.
         live = cached is not None and not (cached.get("metadata") or {}).get("deletionTimestamp")
         saved = (
-            await self.gw.read_log_archive(entry.namespace, log_archive_name(entry.uuid))
+            await self._gw.read_log_archive(entry.namespace, log_archive_name(entry.uuid))
             if entry.status.logs_saved
             else None
         )
@@ -91,7 +91,7 @@ class Logs:
         try:
             # One stream alone where the cluster can split them, both merged where it cannot:
             # the gateway decides (and applies tail itself when it must).
-            return await self.gw.read_logs(
+            return await self._gw.read_logs(
                 namespace,
                 pod,
                 container=CONTAINER_NAME,

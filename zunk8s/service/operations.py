@@ -8,7 +8,13 @@ A new action is a row in service/states.py plus a work function returning its ou
 status fields it decided (e.g. ``{"status": "Stopped"}``), or None. The work never clears
 task_state itself and never writes its outcome separately: ``finish`` does both in one PATCH,
 so no replica ever sees the new status without the task having ended, nor the task ended
-with the old status.
+with the old status. What the work must write before a step it takes is written then, not in
+the outcome: a new Pod's name before the Pod is made (service/podwork.py ``launch``), the
+flag that logs were saved before the Pod that had them is deleted.
+
+A forced delete is the one claim allowed while a task runs: a task that finds the record
+claimed for deletion leaves it alone (its outcome no longer matters, and clearing
+task_state would lose the delete).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from zunk8s.service.states import Action, check_state
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.state.protocol import LockBusy, LockHandle, StateStore
 from zunk8s.translate.objects import merge_patch
-from zunk8s.translate.podstatus import Changes, pod_changes
+from zunk8s.translate.statuschanges import Changes, final_changes
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +97,10 @@ class Operations:
             raise ContainerNotFound(entry.uuid)
         return fresh
 
+    def cached(self, entry: Entry) -> Entry:
+        """The record as this replica has it now (no request): ``entry`` or newer."""
+        return self._registry.entry(entry.key) or entry
+
     async def write(self, entry: Entry, *, if_unchanged: bool = False, **changes: Any) -> Entry:
         """Write status fields. ``if_unchanged``: only if the record is still at ``entry``'s
         resourceVersion (KubeConflict otherwise), for writers that decided from a view that
@@ -139,7 +149,7 @@ class Operations:
         a 409 at once (the task holds the lock for its whole run). The state store must be up:
         the work after the 202 needs its lock (a 503 now rather than a 202 that stalls)."""
         await self._store.ping()
-        current = self._registry.entry(entry.key) or entry
+        current = self.cached(entry)
         checked_fresh = False
         for _ in range(CLAIM_ATTEMPTS):
             try:
@@ -167,7 +177,7 @@ class Operations:
             try:
                 async with self.task_lock(entry.uuid):
                     # The claim's answer, or newer (the cache keeps the newest version we saw).
-                    current = self._registry.entry(entry.key) or entry
+                    current = self.cached(entry)
                     try:
                         outcome = await work(current)
                     except Exception as e:
@@ -186,24 +196,31 @@ class Operations:
 
     async def finish(self, entry: Entry, outcome: Changes | None, *, sync: bool = True) -> None:
         """The task's last write: ``outcome``, merged over what the record's Pod shows, with
-        task_state cleared. Nothing is written when nothing would change."""
+        task_state cleared. Conditional on the record this replica has, so a write decided on a
+        stale view (a forced delete claimed meanwhile through another replica) is decided again.
+        Nothing is written when nothing would change."""
         current = self._registry.entry(entry.key)
-        if current is None:
-            return
-        changes: Changes = {}
-        if sync:
-            status = current.status.model_copy(update=outcome or {})
-            pod = self._gw.cached_pod(current.namespace, status.pod) if status.pod else None
-            changes = pod_changes(current.record, status, pod) or {}
-        changes.update(outcome or {})
-        if not changes and current.status.task_state is None:
-            return
-        try:
-            await self.write(current, **changes, task_state=None, task_request_id=None)
-        except KubeNotFound:
-            pass  # deleted meanwhile (a forced delete)
-        except (ZunError, KubeError) as e:
-            log.error("task_end_failed", uuid=entry.uuid, error=repr(e))
+        for _ in range(CLAIM_ATTEMPTS):
+            if current is None or _deleting_instead(current, entry):
+                return
+            if sync:
+                pod = self._gw.cached_pod(current.namespace, current.status.pod) if current.status.pod else None
+                changes = final_changes(current.record, current.status, pod, outcome or {})
+            else:
+                changes = dict(outcome or {})
+            if not changes and current.status.task_state is None:
+                return
+            try:
+                await self.write(current, if_unchanged=True, **changes, task_state=None, task_request_id=None)
+                return
+            except KubeConflict:
+                current = await self._registry.fresh(entry.key)
+            except KubeNotFound:
+                return  # deleted meanwhile
+            except (ZunError, KubeError) as e:
+                log.error("task_end_failed", uuid=entry.uuid, error=repr(e))
+                return
+        log.error("task_end_failed", uuid=entry.uuid, error="the record kept changing")
 
     async def fail(self, entry: Entry, name: str, error: Exception) -> None:
         """Leave the reason the task really failed for on the record (and end the task), and
@@ -217,7 +234,7 @@ class Operations:
             log.error("container_task_crashed", task=name, uuid=entry.uuid, exc_info=error)
             reason = f"{name} failed: internal error ({type(error).__name__}: {error}); see the zunk8s log"
         current = self._registry.entry(entry.key)
-        if current is None:
+        if current is None or _deleting_instead(current, entry):
             return
         try:
             await self.write(current, status="Error", status_reason=reason[:1024], task_state=None, task_request_id=None)
@@ -225,3 +242,9 @@ class Operations:
             pass
         except (ZunError, KubeError) as e:
             log.error("status_write_failed", uuid=entry.uuid, error=repr(e))
+
+
+def _deleting_instead(current: Entry, task: Entry) -> bool:
+    """A forced delete claimed the record while ``task`` ran (its claim is not ``task``'s)."""
+    st = current.status
+    return st.task_state == "container_deleting" and st.task_request_id != task.status.task_request_id

@@ -9,7 +9,7 @@ from zunk8s.kube.errors import KubeConflict
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.operations import Operations
 from zunk8s.service.registry import Entry, Registry
-from zunk8s.translate.podstatus import pod_changes
+from zunk8s.translate.statuschanges import pod_changes
 
 
 class PodSync:

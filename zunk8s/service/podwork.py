@@ -25,8 +25,8 @@ from zunk8s.service.registry import Entry
 from zunk8s.translate import crd
 from zunk8s.translate.names import pod_name, project_hash
 from zunk8s.translate.pods import Owner, PodOptions, build_pod, build_stop_patch
-from zunk8s.translate.podstatus import Changes, not_running
 from zunk8s.translate.status import observe_pod
+from zunk8s.translate.statuschanges import Changes, not_running
 
 Pod = dict[str, Any]
 # A killed Pod is waited for this long to be gone before Stopped is written.
@@ -44,9 +44,18 @@ class PodWork:
         self._gw = gateway
         self._ops = ops
         self._logs = logs
-        self.options = options
+        self._options = options
         self._pod_events: dict[tuple[str, str], asyncio.Event] = {}
+        # Set at shutdown: a start stops waiting for its Pod, so its task still ends (finish)
+        # before the process does, instead of being cancelled with its task_state left set.
+        self._closing = False
         gateway.on_pod_event(self._wake_waiters)
+
+    def close(self) -> None:
+        """Stop the waits that may be cut short (a new Pod leaving Creating), now and from now."""
+        self._closing = True
+        for event in self._pod_events.values():
+            event.set()
 
     # --- waiting on the Pod watch ---------------------------------------------------------
 
@@ -56,8 +65,11 @@ class PodWork:
         if event is not None:
             event.set()
 
-    async def wait_pod(self, namespace: str, name: str, done: Callable[[Pod | None], bool], timeout: float) -> bool:
-        """Wait, driven by watch events, until ``done(pod)`` holds; False on timeout."""
+    async def wait_pod(
+        self, namespace: str, name: str, done: Callable[[Pod | None], bool], timeout: float, *, until_closing: bool = False
+    ) -> bool:
+        """Wait, driven by watch events, until ``done(pod)`` holds; False on timeout (and, with
+        ``until_closing``, at shutdown)."""
         key = (namespace, name)
         event = self._pod_events.setdefault(key, asyncio.Event())
         loop = asyncio.get_running_loop()
@@ -67,6 +79,8 @@ class PodWork:
                 event.clear()
                 if done(self._gw.cached_pod(namespace, name)):
                     return True
+                if until_closing and self._closing:
+                    return False
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return False
@@ -89,15 +103,24 @@ class PodWork:
             namespace=namespace,
             project_hash=project_hash(record.project_id),
             generation=generation,
-            options=self.options,
+            options=self._options,
             owner=owner,
         )
 
     async def launch(
-        self, entry: Entry, *, status: Status, restart_count: int = 0, reason: str | None = None, **also: Any
+        self,
+        entry: Entry,
+        *,
+        status: Status,
+        restart_count: int = 0,
+        reason: str | None = None,
+        wait: bool = True,
+        **also: Any,
     ) -> Changes | None:
-        """Record the next generation's Pod (with ``also``: fields the work decided before,
-        e.g. logs_saved) and make it. The outcome: None, or Error if Kubernetes refuses it."""
+        """Record the next generation's Pod (with ``also``: e.g. the task_state of a create)
+        and make it; then, with ``wait``, wait for it to leave Creating (``START_WAIT``), so
+        the action's final write says how it runs. The outcome: None, or Error if Kubernetes
+        refuses the Pod."""
         generation = entry.status.generation + 1
         name = pod_name(entry.uuid, generation)
         entry = await self._ops.write(
@@ -121,22 +144,26 @@ class PodWork:
         except KubeRejected as e:
             # e.g. an image name Kubernetes refuses, or a LimitRange / quota in the namespace.
             return {"status": "Error", "status_reason": e.detail}
-        await self.wait_pod(entry.namespace, name, _past_creating, timeout=START_WAIT)
+        if wait:
+            await self.wait_pod(entry.namespace, name, _past_creating, timeout=START_WAIT, until_closing=True)
         return None
 
-    async def retire(self, entry: Entry) -> Changes:
+    async def retire(self, entry: Entry) -> Entry:
         """Remove a previous generation's (already stopped) Pod, keeping its logs."""
         name = entry.status.pod
         if name is None or await self._gw.live_pod(entry.namespace, name) is None:
-            return {}
-        saved = await self._save_logs(entry, name)
+            return entry
+        entry = await self._save_logs(entry, name)
         await self._gw.delete_pod(entry.namespace, name, grace_seconds=0)
-        return saved
+        return entry
 
-    async def _save_logs(self, entry: Entry, pod: str) -> Changes:
+    async def _save_logs(self, entry: Entry, pod: str) -> Entry:
+        """Save ``pod``'s logs before it is deleted. The first time, the record says so at once
+        (before the Pod goes): logs read meanwhile, a task that fails after the delete and a
+        crash must all still find them, and the next save must append to them."""
         if await self._logs.archive(entry, pod) and not entry.status.logs_saved:
-            return {"logs_saved": True}
-        return {}
+            return await self._ops.write(entry, logs_saved=True)
+        return entry
 
     async def stop(self, entry: Entry, wait: int) -> Changes:
         """End the container's process: SIGTERM, and a kill if it outlives ``wait`` seconds."""
@@ -155,31 +182,31 @@ class PodWork:
 
     async def kill(self, entry: Entry, name: str, *, reason: str | None) -> Changes:
         """SIGKILL: delete the Pod at once (its logs saved first)."""
-        saved = await self._save_logs(entry, name)
+        entry = await self._save_logs(entry, name)
         await self._gw.delete_pod(entry.namespace, name, grace_seconds=0)
         killed_at = kube_now()
         # Stopped is written once the Pod is gone, as the task's last step: a client that sees
         # Stopped and acts at once must not meet the task still running (409 "busy").
         await self.wait_pod(entry.namespace, name, lambda p: p is None, timeout=KILL_WAIT)
-        return {**saved, "status": "Stopped", "status_reason": reason, "exit_code": 137, "finished_at": killed_at}
+        return {"status": "Stopped", "status_reason": reason, "exit_code": 137, "finished_at": killed_at}
 
     async def restart(self, entry: Entry, wait: int) -> Changes | None:
         """Stop the current Pod (if it runs), keep its logs, and start the next one."""
-        stopped: Changes = {}
-        if entry.status.pod is not None and not not_running(await self._gw.live_pod(entry.namespace, entry.status.pod)):
-            stopped = await self.stop(entry, wait)
-        saved = await self.retire(entry)
-        return await self.launch(entry, status="Restarting", **carried(stopped, saved))
+        pod = entry.status.pod
+        if pod is not None and not not_running(await self._gw.live_pod(entry.namespace, pod)):
+            await self.stop(entry, wait)  # its outcome is overtaken by the new Pod's
+        entry = await self.retire(self._latest(entry))
+        return await self.launch(entry, status="Restarting")
+
+    async def start(self, entry: Entry, *, status: Status, **launch: Any) -> Changes | None:
+        """Retire the previous Pod (keeping its logs) and launch the next one."""
+        entry = await self.retire(entry)
+        return await self.launch(entry, status=status, **launch)
+
+    def _latest(self, entry: Entry) -> Entry:
+        """The record as this replica has it now (a step of this work may have written it)."""
+        return self._ops.cached(entry)
 
 
 def _past_creating(pod: Pod | None) -> bool:
     return pod is None or observe_pod(pod).status != "Creating"
-
-
-def carried(*parts: Changes) -> Changes:
-    """What earlier steps decided that the launch write must keep (saved logs)."""
-    out: Changes = {}
-    for part in parts:
-        if part.get("logs_saved"):
-            out["logs_saved"] = True
-    return out

@@ -12,11 +12,11 @@ import structlog
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
-from zunk8s.service.podwork import PodWork, carried
+from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry
 from zunk8s.translate.pods import retry_limit
-from zunk8s.translate.podstatus import Changes
 from zunk8s.translate.status import observe_pod
+from zunk8s.translate.statuschanges import Changes
 
 log = structlog.get_logger(__name__)
 
@@ -33,13 +33,11 @@ class Power:
         return self._stop_timeout if timeout is None else min(timeout, self._stop_timeout)
 
     async def start(self, caller: Caller, entry: Entry) -> None:
-        entry = await self._ops.begin(caller, entry, "start", "container_starting", desired="running")
-
-        async def work(e: Entry) -> Changes | None:
-            saved = await self._pods.retire(e)
-            return await self._pods.launch(e, status=e.status.status, **saved)
-
-        self._ops.run(entry, "start", work)
+        # desired changes with the new Pod's name (launch), not here: a start that fails before
+        # it made one must not leave the old, ended Pod looking like a run that should go on
+        # (auto_remove would delete the container, on-failure restart it).
+        entry = await self._ops.begin(caller, entry, "start", "container_starting")
+        self._ops.run(entry, "start", lambda e: self._pods.start(e, status=e.status.status))
 
     async def stop(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
         entry = await self._ops.begin(caller, entry, "stop", "container_stopping", desired="stopped")
@@ -47,9 +45,7 @@ class Power:
         self._ops.run(entry, "stop", lambda e: self._pods.stop(e, wait))
 
     async def reboot(self, caller: Caller, entry: Entry, *, timeout: int | None) -> None:
-        entry = await self._ops.begin(
-            caller, entry, "reboot", "container_rebooting", status="Restarting", desired="running"
-        )
+        entry = await self._ops.begin(caller, entry, "reboot", "container_rebooting", status="Restarting")
         wait = self._stop_wait(timeout)
         self._ops.run(entry, "reboot", lambda e: self._pods.restart(e, wait))
 
@@ -68,7 +64,7 @@ class Power:
 
     async def resize_restart(self, entry: Entry) -> None:
         """A new Pod with the record's new resources, where the cluster cannot resize in place
-        (called under the container's lock by service/update.py)."""
+        (called under the container's lock by service/updating.py)."""
         entry = await self._ops.write(entry, task_state="container_rebooting")
         self._ops.run(entry, "resize-restart", lambda e: self._pods.restart(e, self._stop_timeout))
 
@@ -87,15 +83,11 @@ class Power:
                 return  # someone acted meanwhile
             obs = observe_pod(pod)
             if not obs.terminal or not obs.exit_code or st.restart_count >= limit:
-                return  # the limit is written with the last run's status (translate/podstatus.py)
+                return  # the limit is written with the last run's status (translate/statuschanges.py)
             fresh = await self._ops.write(fresh, task_state="container_rebooting", status="Restarting")
         count = st.restart_count + 1
 
-        async def work(e: Entry) -> Changes | None:
-            saved = await self._pods.retire(e)
-            return await self._pods.launch(e, status="Restarting", restart_count=count, **carried(saved))
-
-        self._ops.run(fresh, "restart", work)
+        self._ops.run(fresh, "restart", lambda e: self._pods.start(e, status="Restarting", restart_count=count))
 
     async def heal(self, entry: Entry) -> None:
         """auto_heal (Zun: a container missing from the runtime is made again): the running

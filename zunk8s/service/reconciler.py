@@ -68,19 +68,30 @@ class Reconciler:
         self._slots = asyncio.Semaphore(self.CONCURRENCY)
         self.leader = False
         gateway.on_pod_event(self.on_pod_event)
+        gateway.on_record_event(self.on_record_event)
 
     def on_pod_event(self, kind: str, pod: dict[str, Any]) -> None:
-        if not self.leader:
-            return
         meta = pod.get("metadata") or {}
         uuid = (meta.get("labels") or {}).get(L.UUID)
-        if not uuid:
+        if uuid:
+            self._enqueue((str(meta.get("namespace")), str(uuid)))
+
+    def on_record_event(self, kind: str, record: dict[str, Any]) -> None:
+        """A task ended: what its Pod did meanwhile was not written (the record was the task's),
+        and a Pod that ended while the task ran sends no further event. So the record is
+        reconciled once its task_state is cleared (nothing is written if it is in sync)."""
+        status = record.get("status") or {}
+        if kind != "DELETED" and status.get("pod") and status.get("task_state") is None:
+            meta = record.get("metadata") or {}
+            self._enqueue((str(meta.get("namespace")), str(meta.get("name"))))
+
+    def _enqueue(self, key: Key) -> None:
+        if not self.leader:
             return
-        key = (str(meta.get("namespace")), str(uuid))
         self._dirty.add(key)
         if key not in self._working:
             self._working.add(key)
-            self._tasks.spawn(self._work(key), name=f"reconcile:{uuid}")
+            self._tasks.spawn(self._work(key), name=f"reconcile:{key[1]}")
 
     async def _work(self, key: Key) -> None:
         try:

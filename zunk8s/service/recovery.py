@@ -19,11 +19,11 @@ from zunk8s.errors import ContainerNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
 from zunk8s.service.operations import Operations
-from zunk8s.service.podwork import PodWork, carried
+from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
 from zunk8s.translate import labels as L
-from zunk8s.translate.podstatus import Changes
+from zunk8s.translate.statuschanges import Changes
 
 log = structlog.get_logger(__name__)
 
@@ -123,8 +123,8 @@ class Recovery:
             return None
         if task in ("container_starting", "container_rebooting"):
             if e.status.pod is None or await self._gw.live_pod(e.namespace, e.status.pod) is None:
-                saved = await self._pods.retire(e)
-                return await self._pods.launch(e, status=e.status.status, **carried(saved))
+                # Not waiting for the Pod to run: the sweep goes on to the next record.
+                return await self._pods.start(e, status=e.status.status, wait=False)
         return None
 
     async def _delete_orphan_pods(self, now: datetime) -> None:

@@ -13,6 +13,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     connections  the websocket side: tokens taken, streams opened (service/connections.py)
     health     dependency checks and capabilities (service/health.py)
     reconciler + recovery: the leader's background work (service/reconciler.py, recovery.py)
+    podwork    the Pod work the actions share (service/podwork.py), here for shutdown
 """
 
 from __future__ import annotations
@@ -58,10 +59,16 @@ class Services:
     health: Health
     reconciler: Reconciler
     recovery: Recovery
+    podwork: PodWork
 
     def reconcile_forever(self) -> Awaitable[None]:
         """The leader election and, while leading, Pod-event reconciliation and the sweep."""
         return self.reconciler.run(self.recovery.sweep)
+
+    def closing(self) -> None:
+        """Shutdown begins: background work that waits only to report better (a start waiting
+        for its Pod to run) ends now, so every task ends with its final write."""
+        self.podwork.close()
 
 
 def build_services(*, gateway: KubeGateway, store: StateStore, settings: Settings, tasks: TaskRunner) -> Services:
@@ -123,4 +130,5 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         health=Health(gateway=gateway, store=store, redis=bool(settings.redis_url)),
         reconciler=reconciler,
         recovery=recovery,
+        podwork=pods,
     )

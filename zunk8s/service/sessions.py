@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from zunk8s.errors import InvalidValue, NoInteractiveFlag
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
-from zunk8s.state.keys import exec_session_key, stream_id_for, terminal_size_key
-from zunk8s.state.protocol import StateStore, new_token
+from zunk8s.state.keys import exec_session_key, new_token, stream_id_for, terminal_size_key
+from zunk8s.state.protocol import StateStore
 from zunk8s.translate.commandline import split_command
 
 # An exec session that nobody connects to is forgotten after this long.
@@ -39,7 +39,7 @@ class Sessions:
     """Mint websocket URLs for attach / interactive exec, and route terminal resizes."""
 
     def __init__(self, store: StateStore, *, token_ttl: int) -> None:
-        self.store = store
+        self._store = store
         self.token_ttl = token_ttl
 
     async def attach_url(self, entry: Entry, *, ws_base: str) -> str:
@@ -50,7 +50,7 @@ class Sessions:
                 "Container doesn't support to be attached, please check the interactive set properly"
             )
         token = new_token()
-        await self.store.put_token(
+        await self._store.put_token(
             token,
             {"kind": "attach", "uuid": entry.uuid, "namespace": entry.namespace},
             ttl=self.token_ttl,
@@ -70,21 +70,21 @@ class Sessions:
             "exec_id": exec_id,
             "command": argv,
         }
-        await self.store.set_value(exec_session_key(exec_id), session, ttl=EXEC_SESSION_TTL)
+        await self._store.set_value(exec_session_key(exec_id), session, ttl=EXEC_SESSION_TTL)
         token = new_token()
-        await self.store.put_token(token, session, ttl=self.token_ttl)
+        await self._store.put_token(token, session, ttl=self.token_ttl)
         return ExecSession(exec_id=exec_id, proxy_url=_ws_url(ws_base, token=token, uuid=entry.uuid, exec_id=exec_id))
 
     async def resize(self, entry: Entry, *, width: int, height: int, exec_id: str | None) -> None:
         """Resize the attach stream's terminal (``exec_id`` None) or an exec session's."""
         check_state("execute_resize" if exec_id else "resize", uuid=entry.uuid, status=entry.status.status)
         if exec_id is not None:
-            session = await self.store.get_value(exec_session_key(exec_id))
+            session = await self._store.get_value(exec_session_key(exec_id))
             if session is None or session.get("uuid") != entry.uuid:
                 # Docker answers an unknown exec with 400 "no such exec instance"; zunclient
                 # tolerates 400 for resizes that race the stream's start.
                 raise InvalidValue(f"no such exec instance: {exec_id}")
         stream = stream_id_for(uuid=entry.uuid, exec_id=exec_id)
         size = {"w": width, "h": height}
-        await self.store.set_value(terminal_size_key(stream), size, ttl=SIZE_TTL)
-        await self.store.publish(stream, size)
+        await self._store.set_value(terminal_size_key(stream), size, ttl=SIZE_TTL)
+        await self._store.publish(stream, size)

@@ -16,7 +16,6 @@ from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.power import Power
 from zunk8s.service.registry import Entry, Registry
-from zunk8s.service.states import check_state
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import CONTAINER_NAME
 from zunk8s.translate.pods import resources
@@ -34,7 +33,7 @@ class Updates:
         self._power = power
         self._request_ratio = request_ratio
 
-    async def rename(self, caller: Caller, entry: Entry, name: str) -> Entry:
+    async def rename(self, entry: Entry, name: str) -> Entry:
         if name == entry.record.name:
             raise Conflict("The new name for the container is the same as the old name.")
         return await self._write(entry, {"name": name})
@@ -47,9 +46,12 @@ class Updates:
         return await self._ops.write_spec(entry, spec, labels=labels)
 
     async def update(self, caller: Caller, entry: Entry, changes: ContainerUpdate) -> Entry:
+        # A running task holds the lock for its whole run (a start until its Pod runs): say
+        # "busy" at once rather than wait for it.
+        self._ops.check_not_busy(self._ops.cached(entry), "update")
         async with self._ops.lock(entry.uuid):
             entry = await self._ops.fresh(entry)
-            check_state("update", uuid=entry.uuid, status=entry.status.status)
+            self._ops.check_not_busy(entry, "update")
             spec: dict[str, Any] = {}
             if changes.name is not None:
                 spec["name"] = changes.name

@@ -11,6 +11,8 @@ different versions.
 
 from __future__ import annotations
 
+import secrets
+
 # --- names callers hand the store --------------------------------------------------------
 
 
@@ -28,6 +30,12 @@ def stream_id_for(*, uuid: str, exec_id: str | None) -> str:
     """The stream an attach (``exec_id`` None) or an interactive exec is: its resizes are
     published on a channel of this name and remembered under ``terminal_size_key``."""
     return f"exec:{exec_id}" if exec_id else f"attach:{uuid}"
+
+
+def new_token() -> str:
+    """A fresh single-use websocket token (256 random bits, URL-safe): the name its session is
+    kept under until a client takes it."""
+    return secrets.token_urlsafe(32)
 
 
 def terminal_size_key(stream_id: str) -> str:

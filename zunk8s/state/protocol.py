@@ -8,7 +8,6 @@ where ``make_store`` (state/store.py) returns either as a ``StateStore``.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -26,11 +25,6 @@ class LockHandle:
 
     def __init__(self) -> None:
         self.lost = asyncio.Event()
-
-
-def new_token() -> str:
-    """A fresh single-use websocket token (256 random bits, URL-safe)."""
-    return secrets.token_urlsafe(32)
 
 
 class StateStore(Protocol):

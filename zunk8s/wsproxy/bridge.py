@@ -22,9 +22,9 @@ from aiohttp import web
 from zunk8s.appkeys import WS_PATH, services_of
 from zunk8s.cancellation import cancel_and_wait
 from zunk8s.envelope import error_response, zun_error_response
-from zunk8s.errors import ZunError
 from zunk8s.kube.streams import ExecStream
 from zunk8s.service.connections import Resizes
+from zunk8s.service.faults import public_error
 
 log = structlog.get_logger(__name__)
 STREAMS = web.AppKey("ws_streams", set[web.WebSocketResponse])
@@ -67,8 +67,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
             uuid=request.query.get("uuid", ""),
             exec_id=request.query.get("exec_id"),
         )
-    except ZunError as e:  # checked before the upgrade: a bad token gets a plain HTTP error
-        return zun_error_response(e)
+    except Exception as e:  # checked before the upgrade: a bad token gets a plain HTTP error
+        public = public_error(e)
+        if public is None:
+            raise
+        return zun_error_response(public)
     uuid = connection.entry.uuid
     ws = web.WebSocketResponse(protocols=("binary", "base64"), heartbeat=30, max_msg_size=0)
     await ws.prepare(request)

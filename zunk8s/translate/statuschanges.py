@@ -1,8 +1,8 @@
-"""A record's status as its current Pod shows it: what to write, if anything (pure).
-
-The reconciler (service/podsync.py) writes this when a Pod changes, and every action's final
-write (service/operations.py) merges it with the action's own outcome, so an action ends in
-one write that already says what the Pod says.
+"""What to write into a record's status (pure): what its current Pod shows (``pod_changes``,
+written by the reconciler through service/podsync.py when a Pod changes), and an action's
+final write (``final_changes``: the action's outcome over what the Pod shows, written by
+service/operations.py with task_state cleared), so an action ends in one write that already
+says what the Pod says.
 """
 
 from __future__ import annotations
@@ -55,6 +55,18 @@ def pod_changes(record: Record, st: RecordStatus, pod: dict[str, Any] | None) ->
     current = st.model_dump()
     if all(current.get(k) == v for k, v in changes.items()):
         return None
+    return changes
+
+
+def final_changes(record: Record, st: RecordStatus, pod: dict[str, Any] | None, outcome: Changes) -> Changes:
+    """An action's last write (without the task fields): its ``outcome`` (e.g. Stopped and 137
+    after a kill) wins over what ``pod`` shows, the rest of what the Pod shows is kept, and a
+    container that does not run has no IP (a killed Pod may still be in the cache, running)."""
+    status = st.model_copy(update=outcome)
+    changes = pod_changes(record, status, pod) or {}
+    changes.update(outcome)
+    if changes.get("status", st.status) != "Running" and (changes.get("pod_ip") or st.pod_ip) is not None:
+        changes["pod_ip"] = None
     return changes
 
 
