@@ -93,9 +93,12 @@ class PodWork:
 
     # --- making and removing Pods ---------------------------------------------------------
 
-    def manifest(self, record: Record, namespace: str, *, name: str, generation: int, owner_uid: str | None) -> Pod:
+    def manifest(
+        self, record: Record, namespace: str, *, name: str, generation: int, owner_uid: str | None, task: str | None = None
+    ) -> Pod:
         """The Pod of one generation; owned by the record whose uid is ``owner_uid`` (None: a
-        Pod only shown to the API server in a dry run, before the record exists)."""
+        Pod only shown to the API server in a dry run, before the record exists), labelled with
+        the request id of the action that made it (``task``)."""
         owner = Owner(api_version=crd.API_VERSION, kind=crd.KIND, name=record.uuid, uid=owner_uid) if owner_uid else None
         return build_pod(
             record,
@@ -105,6 +108,7 @@ class PodWork:
             generation=generation,
             options=self._options,
             owner=owner,
+            task=task,
         )
 
     async def launch(
@@ -137,7 +141,14 @@ class PodWork:
             **also,
         )
         try:
-            manifest = self.manifest(entry.record, entry.namespace, name=name, generation=generation, owner_uid=entry.uid)
+            manifest = self.manifest(
+                entry.record,
+                entry.namespace,
+                name=name,
+                generation=generation,
+                owner_uid=entry.uid,
+                task=entry.status.task_request_id,
+            )
             await self._gw.create_pod(manifest)
         except KubeAlreadyExists:
             pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -23,7 +24,7 @@ from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
 from zunk8s.translate import labels as L
-from zunk8s.translate.statuschanges import Changes
+from zunk8s.translate.statuschanges import Changes, not_running
 
 log = structlog.get_logger(__name__)
 
@@ -122,8 +123,12 @@ class Recovery:
             await self._gw.delete_record(e.namespace, e.uuid)
             return None
         if task in ("container_starting", "container_rebooting"):
-            if e.status.pod is None or await self._gw.live_pod(e.namespace, e.status.pod) is None:
-                # Not waiting for the Pod to run: the sweep goes on to the next record.
+            pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
+            if pod is None or (not_running(pod) and _made_by(pod) != e.status.task_request_id):
+                # The start never made its Pod (the record still names the previous, ended one,
+                # or a Pod not made yet): make it. A Pod the start made is left as it is, even
+                # if it already ended: running the container twice would double the action.
+                # Not waiting for it to run: the sweep goes on to the next record.
                 return await self._pods.start(e, status=e.status.status, wait=False)
         return None
 
@@ -144,6 +149,11 @@ class Recovery:
                 continue
             log.info("deleting_orphan_pod", namespace=namespace, pod=name)
             await self._gw.delete_pod(namespace, name, grace_seconds=0)
+
+
+def _made_by(pod: dict[str, Any]) -> str | None:
+    """The request id of the action that made ``pod`` (translate/pods.py), if it says."""
+    return ((pod.get("metadata") or {}).get("labels") or {}).get(L.TASK)
 
 
 def _orphaned(entry: Entry | None, pod: str) -> bool:

@@ -18,6 +18,9 @@ UUID = f"{PREFIX}/uuid"
 PROJECT = f"{PREFIX}/project"
 NAME = f"{PREFIX}/name"
 GENERATION = f"{PREFIX}/generation"
+# The request id of the action that made a Pod (its task_request_id): recovery tells the Pod a
+# dead replica's start made from the one it was to replace.
+TASK = f"{PREFIX}/task"
 # Which zunk8s installation owns the object (derived from its namespace prefix): two installs
 # on one cluster never act on each other's containers.
 INSTANCE = f"{PREFIX}/instance"

@@ -84,10 +84,13 @@ def build_pod(
     generation: int,
     options: PodOptions,
     owner: Owner | None,
+    task: str | None = None,
 ) -> dict[str, Any]:
     user_labels, labels_annotation = L.split_user_labels(record.labels)
     labels = {**user_labels, **L.owner_labels(uuid=record.uuid, project_hash=project_hash, instance=options.instance)}
     labels[L.GENERATION] = str(generation)
+    if task and L.is_valid_label_value(task):
+        labels[L.TASK] = task
     annotations: dict[str, str] = {}
     if labels_annotation is not None:
         annotations[L.ANN_LABELS] = labels_annotation

@@ -152,3 +152,17 @@ def test_on_failure_with_a_limit_is_retried_by_zunk8s() -> None:
     assert retry_limit(limited) == 2 and pod_restart_policy(limited) == "Never"
     unlimited = _record(restart_policy={"Name": "on-failure", "MaximumRetryCount": "0"})
     assert retry_limit(unlimited) == 0 and pod_restart_policy(unlimited) == "OnFailure"
+
+
+def test_the_action_that_made_a_pod_is_a_label() -> None:
+    record = Record(uuid=UUID, name="n", project_id="p1", user_id="u", image="busybox", created_at="t")
+
+    def labels(task: str | None) -> dict[str, str]:
+        pod = build_pod(
+            record, name="zun-x-1", namespace="zun-p1", project_hash="h", generation=1, options=PodOptions(), owner=None,
+            task=task,
+        )
+        return dict(pod["metadata"]["labels"])
+
+    assert labels("req-6c1d")[L.TASK] == "req-6c1d"
+    assert L.TASK not in labels(None)
