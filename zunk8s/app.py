@@ -10,10 +10,11 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from zunk8s.appkeys import SERVICES, SETTINGS, services_of
+from zunk8s.appkeys import AUTHENTICATOR, SERVICES, SETTINGS, services_of
 from zunk8s.handlers import middlewares as mw
 from zunk8s.handlers.params import archive_body_limit
 from zunk8s.handlers.routes import add_routes
+from zunk8s.identity.modes import make_authenticator
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.metrics import (
     METRICS_KEY,
@@ -37,6 +38,14 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
     gateway = await KubeGateway.connect(settings.kube)
     store = make_store(settings.redis_url)
     tasks = TaskRunner()
+    authenticator = make_authenticator(settings.auth)
+    app[AUTHENTICATOR] = authenticator
+    if authenticator.mode == "noauth":
+        log.warning(
+            "noauth_mode",
+            detail="identity comes from X-Project-Id / X-User-Id / X-Roles headers: development only",
+            host=settings.host,
+        )
     loops: list[asyncio.Task[None]] = []
     services: Services | None = None
     try:
@@ -66,6 +75,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
                 log.warning("background_loop_did_not_stop", task=loop.get_name())
         await store.close()
         await gateway.close()
+        await authenticator.close()
 
 
 async def _run(awaitable: Awaitable[None]) -> None:
@@ -96,8 +106,10 @@ def create_app(settings: Settings) -> web.Application:
             mw.request_id_middleware,
             metrics_middleware,
             mw.error_middleware,
+            # Before microversions, as keystonemiddleware runs before Zun's app: a request
+            # without a valid token is a 401 whatever version it asks for.
+            mw.auth_middleware,
             mw.version_middleware,
-            mw.noauth_middleware,
         ],
         # A backstop only: handlers read bodies through handlers.params.read_body, capped per
         # endpoint; nothing may read more than put_archive's cap.

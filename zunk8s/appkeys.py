@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from zunk8s.identity.base import Authenticator
 from zunk8s.microversions import APIVersion
 from zunk8s.service.context import Caller
 from zunk8s.service.services import Services
@@ -12,6 +13,7 @@ from zunk8s.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 
 # Request-scoped values, set by middlewares.
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -1,13 +1,17 @@
-"""The ``zunk8s`` command: ``zunk8s serve``."""
+"""The ``zunk8s`` command: ``zunk8s serve``, and ``zunk8s static-token`` (a new token for
+static-token mode)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from aiohttp import web
 
 from zunk8s import logconf
 from zunk8s.app import create_app
+from zunk8s.identity.statictokens import new_entry
 from zunk8s.settings import Settings
 
 
@@ -20,7 +24,19 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument(
         "--config", metavar="FILE", help="a settings file of ZUNK8S_* lines (KEY=value); the environment wins"
     )
+    token = sub.add_parser(
+        "static-token",
+        help="make a token for auth.mode static: prints the token once, and the line for the tokens file",
+    )
+    token.add_argument("--project", required=True, help="the project the token acts in")
+    token.add_argument("--user", required=True, help="the user id it acts as")
+    token.add_argument("--role", action="append", default=[], help="a role (repeat for several), e.g. member")
     args = parser.parse_args(argv)
+    if args.command == "static-token":
+        secret, entry = new_entry(project_id=args.project, user_id=args.user, roles=list(args.role))
+        print(json.dumps({"token": secret, "entry": entry}, indent=2))
+        print("add 'entry' to the tokens file's \"tokens\" list; the token is not shown again", file=sys.stderr)
+        return
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(_env_file=args.config, **overrides)  # type: ignore[call-arg]
     logconf.configure(fmt=settings.log_format, level=settings.log_level)

@@ -5,9 +5,10 @@ Built in ``cli.main`` and passed down explicitly; nothing reads a global configu
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,15 +31,65 @@ class KubeSettings(BaseModel):
     stop_timeout: int = Field(default=10, ge=0)
 
 
+class KeystoneSettings(BaseModel):
+    """zunk8s's own service user, with which it validates the tokens clients send."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    auth_url: str  # e.g. http://keystone:5000/v3
+    username: str
+    # The password itself, or a file holding it (a mounted Secret; read again whenever zunk8s
+    # logs in, so a rotated Secret is picked up).
+    password: SecretStr | None = None
+    password_file: str | None = None
+    project_name: str
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    # A validated token is trusted this long (at most until it expires): a token revoked in
+    # Keystone keeps working here for up to this many seconds (keystonemiddleware's
+    # token_cache_time has the same trade-off, default 300).
+    cache_ttl: float = Field(default=300.0, ge=0)
+    # A refused token is refused again without asking Keystone for this long.
+    negative_cache_ttl: float = Field(default=5.0, ge=0)
+    cache_size: int = Field(default=10000, ge=1)
+    # Each call to Keystone gives up after this long (then 503).
+    timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("auth_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_password(self) -> KeystoneSettings:
+        if (self.password is None) == (self.password_file is None):
+            raise ValueError("set exactly one of auth.keystone.password and auth.keystone.password_file")
+        return self
+
+
 class AuthSettings(BaseModel):
     model_config = {"frozen": True, "extra": "forbid"}
 
+    # keystone: tokens validated by Keystone (the production mode); static: tokens listed
+    # (hashed) in ``tokens_file``; noauth (development): identity from request headers.
+    mode: Literal["noauth", "keystone", "static"] = "noauth"
+    keystone: KeystoneSettings | None = None
+    tokens_file: str | None = None
     # noauth: project, user and roles come from X-Project-Id / X-User-Id / X-Roles headers,
-    # as in Zun's noauth pipeline, with these defaults when a header is absent.
-    mode: Literal["noauth"] = "noauth"
+    # as in Zun's noauth pipeline, with these defaults when a header is absent. It trusts
+    # whoever can reach it, so it serves on loopback only unless this says otherwise.
+    allow_noauth_remote: bool = False
     default_project: str = "default"
     default_user: str = "default"
     default_roles: list[str] = Field(default_factory=lambda: ["member"])
+
+    @model_validator(mode="after")
+    def _mode_is_configured(self) -> AuthSettings:
+        if self.mode == "keystone" and self.keystone is None:
+            raise ValueError("auth.mode keystone needs auth.keystone (auth_url, username, password, project_name)")
+        if self.mode == "static" and not self.tokens_file:
+            raise ValueError("auth.mode static needs auth.tokens_file")
+        return self
 
 
 class Settings(BaseSettings):
@@ -79,3 +130,22 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _noauth_on_loopback(self) -> Settings:
+        if self.auth.mode == "noauth" and not self.auth.allow_noauth_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"auth.mode noauth trusts identity headers from anyone who can connect, so zunk8s "
+                f"will not serve it on {self.host}: use auth.mode keystone or static, listen on "
+                "127.0.0.1, or set ZUNK8S_AUTH__ALLOW_NOAUTH_REMOTE=true to accept the risk"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost, or 0.0.0.0 / "" (every address)

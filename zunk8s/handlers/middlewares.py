@@ -1,4 +1,4 @@
-"""Request id, Zun's error envelope, microversion negotiation and noauth identity."""
+"""Request id, Zun's error envelope, microversion negotiation and the caller's identity."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import structlog
 from aiohttp import web
 
 from zunk8s import microversions as mv
-from zunk8s.appkeys import CALLER, REQUEST_ID, SETTINGS, VERSION
+from zunk8s.appkeys import AUTHENTICATOR, CALLER, REQUEST_ID, VERSION
 from zunk8s.envelope import error_response, zun_error_response
 from zunk8s.errors import NotAcceptable
+from zunk8s.identity.base import Unauthenticated
 from zunk8s.service.context import Caller
 from zunk8s.service.faults import public_error
 
@@ -126,18 +127,28 @@ def _add_version_headers(response: web.StreamResponse, raw: str | None) -> None:
 
 
 @web.middleware
-async def noauth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Zun's noauth pipeline: identity from X-Project-Id / X-User-Id / X-Roles headers."""
-    if request.path not in PUBLIC_PATHS:
-        auth = request.app[SETTINGS].auth
-        roles_header = request.headers.get("X-Roles")
-        roles = [r.strip() for r in roles_header.split(",")] if roles_header else list(auth.default_roles)
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who is calling (identity/): a Keystone or static token, or the noauth headers. Version
+    discovery (``/``, ``/v1``) is open, as in Zun; so are the health probes, /metrics and the
+    websocket endpoint (its single-use token is its credential)."""
+    if _needs_identity(request.path):
+        try:
+            identity = await request.app[AUTHENTICATOR].authenticate(request.headers)
+        except Unauthenticated as e:
+            response = zun_error_response(e)
+            if e.www_authenticate:
+                response.headers["WWW-Authenticate"] = e.www_authenticate
+            return response
         caller = Caller(
-            project_id=request.headers.get("X-Project-Id") or auth.default_project,
-            user_id=request.headers.get("X-User-Id") or auth.default_user,
-            roles=frozenset(r for r in roles if r),
+            project_id=identity.project_id,
+            user_id=identity.user_id,
+            roles=identity.roles,
             request_id=request[REQUEST_ID],
         )
         request[CALLER] = caller
         structlog.contextvars.bind_contextvars(project_id=caller.project_id)
     return await handler(request)
+
+
+def _needs_identity(path: str) -> bool:
+    return path not in PUBLIC_PATHS and (_is_api_path(path) or path.startswith("/zunk8s/"))
