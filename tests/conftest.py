@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.keystone import Keystone, start_keystone
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLUSTER = ROOT / "deploy" / "local-cluster"
 
@@ -68,3 +70,9 @@ def cluster() -> Cluster:
         minimal_image=env["ZUNK8S_MINIMAL_IMAGE"],
         kubectl=env["ZUNK8S_KUBECTL"],
     )
+
+
+@pytest.fixture(scope="session")
+def keystone() -> Keystone:
+    """The test bed's real Keystone (deploy/keystone; started if it is not running)."""
+    return start_keystone()

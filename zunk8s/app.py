@@ -10,7 +10,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from zunk8s.appkeys import AUTHENTICATOR, SERVICES, SETTINGS, services_of
+from zunk8s.appkeys import AUTHENTICATOR, POLICY, SERVICES, SETTINGS, services_of
 from zunk8s.handlers import middlewares as mw
 from zunk8s.handlers.params import archive_body_limit
 from zunk8s.handlers.routes import add_routes
@@ -24,6 +24,7 @@ from zunk8s.metrics import (
     metrics_handler,
     metrics_middleware,
 )
+from zunk8s.policy.enforcer import PolicyEnforcer
 from zunk8s.service.services import Services, build_services
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.settings import Settings
@@ -116,6 +117,8 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=archive_body_limit(settings.max_archive_bytes),
     )
     app[SETTINGS] = settings
+    # A bad policy file stops zunk8s here, before it serves anything.
+    app[POLICY] = PolicyEnforcer(settings.policy_file)
     registry = CollectorRegistry()
     app[REGISTRY_KEY] = registry
     app[METRICS_KEY] = Metrics(registry)

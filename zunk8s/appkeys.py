@@ -7,6 +7,8 @@ from aiohttp import web
 
 from zunk8s.identity.base import Authenticator
 from zunk8s.microversions import APIVersion
+from zunk8s.policy.enforcer import PolicyEnforcer
+from zunk8s.records import Record
 from zunk8s.service.context import Caller
 from zunk8s.service.services import Services
 from zunk8s.settings import Settings
@@ -14,6 +16,7 @@ from zunk8s.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+POLICY = web.AppKey("policy", PolicyEnforcer)
 
 # Request-scoped values, set by middlewares.
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -26,6 +29,13 @@ WS_PATH = "/websocket/"
 
 def services_of(request: web.Request) -> Services:
     return request.app[SERVICES]
+
+
+def authorize(request: web.Request, rule: str, owner: Record | None = None) -> None:
+    """Zun's policy check of ``rule`` for the caller, on the container whose record is
+    ``owner`` (its project and user are the target), or on the caller's own project."""
+    target = None if owner is None else {"project_id": owner.project_id, "user_id": owner.user_id}
+    request.app[POLICY].enforce(rule, request[CALLER], target)
 
 
 def version_of(request: web.Request) -> APIVersion:

@@ -1,5 +1,5 @@
-"""The ``zunk8s`` command: ``zunk8s serve``, and ``zunk8s static-token`` (a new token for
-static-token mode)."""
+"""The ``zunk8s`` command: ``zunk8s serve``; ``zunk8s static-token`` (a new token for
+static-token mode); ``zunk8s policy`` (the effective policy: Zun's defaults and a policy file)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 from zunk8s import logconf
 from zunk8s.app import create_app
 from zunk8s.identity.statictokens import new_entry
+from zunk8s.policy import cli as policy_cli
 from zunk8s.settings import Settings
 
 
@@ -31,7 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--project", required=True, help="the project the token acts in")
     token.add_argument("--user", required=True, help="the user id it acts as")
     token.add_argument("--role", action="append", default=[], help="a role (repeat for several), e.g. member")
+    policy_cli.add_policy_command(sub)
     args = parser.parse_args(argv)
+    if args.command == "policy":
+        sys.exit(policy_cli.run(args))
     if args.command == "static-token":
         secret, entry = new_entry(project_id=args.project, user_id=args.user, roles=list(args.role))
         print(json.dumps({"token": secret, "entry": entry}, indent=2))

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     kube: KubeSettings = Field(default_factory=KubeSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    # A policy.yaml overriding Zun's default rules (`zunk8s policy` prints the effective ones);
+    # read again when it changes.
+    policy_file: str | None = None
     # Websocket tokens (attach / interactive exec) expire after this many seconds.
     ws_token_ttl: int = Field(default=60, ge=1)
     # Per-container locks expire this long after their holder dies (renewed while it lives).

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
 
-from zunk8s.appkeys import SETTINGS, caller_of, services_of, version_of, ws_base_url
+from zunk8s.appkeys import SETTINGS, authorize, caller_of, services_of, version_of, ws_base_url
 from zunk8s.clock import now_utc
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
 from zunk8s.handlers.archivebody import archive_body, read_upload, uses_base64
@@ -201,6 +201,9 @@ class Action:
     max_version: APIVersion | None = None
     # The handler reads the body itself (archives): only the query string goes in params.
     raw_body: bool = False
+    # Zun's policy rule, checked on the container once it is found: "container:<action>"
+    # unless given; "" for none (Zun checks none for network_list).
+    rule: str | None = None
 
 
 LATER = "zunk8s does not implement {} yet; see the README's mapping table."
@@ -258,12 +261,14 @@ ACTIONS: dict[str, Action] = {
         "POST", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 8)
     ),
     "network_list": Action(
-        "GET", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 13)
+        "GET", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 13), rule=""
     ),
     "resize_container": Action(
         "POST", _not_on_kubernetes("resize_container", LATER.format("resize_container")), min_version=APIVersion(1, 19)
     ),
-    "container_actions": Action("GET", _not_on_kubernetes(None, LATER.format("container actions"))),
+    "container_actions": Action(
+        "GET", _not_on_kubernetes(None, LATER.format("container actions")), rule="container:actions"
+    ),
 }
 
 
@@ -280,5 +285,8 @@ async def dispatch(request: web.Request) -> web.Response:
     params = await action_params(request) if request.method == "POST" and not action.raw_body else query_dict(request)
     services = services_of(request)
     entry = await services.registry.find(caller_of(request), request.match_info["ident"])
+    rule = f"container:{name}" if action.rule is None else action.rule
+    if rule:
+        authorize(request, rule, entry.record)
     return await action.handler(request, entry, params)
 

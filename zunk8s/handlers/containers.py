@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from zunk8s.appkeys import base_url, caller_of, services_of, version_of
+from zunk8s.appkeys import POLICY, authorize, base_url, caller_of, services_of, version_of
 from zunk8s.clock import now_utc
 from zunk8s.errors import InvalidParamInVersion, PolicyNotAuthorized
 from zunk8s.handlers.params import json_body, query_dict
@@ -14,19 +14,28 @@ from zunk8s.microversions import at_least
 from zunk8s.schemas.containers import validate_create, validate_update
 from zunk8s.schemas.params import parse_bool, reject_unknown, reject_unknown_list_params
 from zunk8s.schemas.queries import FILTERS, parse_list_query
-from zunk8s.schemas.views import container_view
+from zunk8s.schemas.views import VIEW_KEYS, container_view
+from zunk8s.service.creating import create_sub_policies
 from zunk8s.service.listing import page
 from zunk8s.service.registry import Entry
 
 
+def hidden_keys(request: web.Request) -> frozenset[str]:
+    """The view keys policy hides from this caller (Zun checks ``container:get_one:<key>``
+    against the caller's own project, so the answer holds for the whole request)."""
+    policy, caller = request.app[POLICY], caller_of(request)
+    return frozenset(
+        k for k in VIEW_KEYS if not policy.allowed(f"container:get_one:{k}", caller, might_not_exist=True)
+    )
+
+
 def entry_view(request: web.Request, entry: Entry, *, links: bool) -> dict[str, Any]:
-    caller = caller_of(request)
     return container_view(
         entry.record,
         entry.status,
         now=now_utc(),
         base_url=base_url(request) if links else None,
-        is_admin=caller.is_admin,
+        hidden=hidden_keys(request),
     )
 
 
@@ -34,6 +43,9 @@ async def create(request: web.Request) -> web.Response:
     params = query_dict(request)
     reject_unknown(params, {"run"})
     spec = validate_create(await json_body(request, required=True), version_of(request))
+    authorize(request, "container:create")
+    for rule in create_sub_policies(spec):
+        authorize(request, rule)
     run = parse_bool("run", params.get("run"), extended=True, default=False)
     entry = await services_of(request).creation.create(caller_of(request), spec, run=run)
     view = entry_view(request, entry, links=True)
@@ -45,17 +57,19 @@ async def list_containers(request: web.Request) -> web.Response:
     allowed = {"limit", "marker", "sort_key", "sort_dir", "all_projects", *FILTERS}
     reject_unknown_list_params(params, allowed)
     caller = caller_of(request)
+    authorize(request, "container:get_all")
     all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
-    if all_projects and not caller.is_admin:
-        raise PolicyNotAuthorized("container:get_all_all_projects")
-    if "host" in params and not caller.is_admin:
-        raise PolicyNotAuthorized("container:get_one:host")
+    if all_projects:
+        authorize(request, "container:get_all_all_projects")
     query = parse_list_query(params)
+    hidden = hidden_keys(request)
+    # Zun: filtering by a key needs the right to see it (host: admins only by default).
+    for key in query.filters:
+        if key in hidden:
+            raise PolicyNotAuthorized(f"container:get_one:{key}")
     selected = page(services_of(request).registry.visible(caller, all_projects=all_projects), query)
     now = now_utc()
-    views = [
-        container_view(e.record, e.status, now=now, base_url=None, is_admin=caller.is_admin) for e in selected
-    ]
+    views = [container_view(e.record, e.status, now=now, base_url=None, hidden=hidden) for e in selected]
     next_url = None
     if len(selected) == query.limit and selected:
         next_url = (
@@ -68,8 +82,11 @@ async def list_containers(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     params = query_dict(request)
     all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
+    if all_projects:
+        authorize(request, "container:get_one_all_projects")
     registry = services_of(request).registry
-    entry = await registry.find(caller_of(request), request.match_info["ident"], all_projects=all_projects)
+    entry = await registry.find(caller_of(request), request.match_info["ident"])
+    authorize(request, "container:get_one", entry.record)
     return web.json_response(entry_view(request, entry, links=True))
 
 
@@ -87,10 +104,15 @@ async def delete(request: web.Request) -> web.Response:
     stop = parse_bool("stop", params.get("stop"), extended=True, default=False)
     all_projects = parse_bool("all_projects", params.get("all_projects"), extended=True, default=False)
     caller = caller_of(request)
-    if all_projects and not caller.is_admin:
-        raise PolicyNotAuthorized("container:delete_all_projects")
+    if all_projects:
+        authorize(request, "container:delete_all_projects")
     services = services_of(request)
-    entry = await services.registry.find(caller, request.match_info["ident"], all_projects=all_projects)
+    entry = await services.registry.find(caller, request.match_info["ident"])
+    authorize(request, "container:delete", entry.record)
+    if stop:
+        authorize(request, "container:stop", entry.record)  # Zun: delete --stop stops it first
+    elif force:
+        authorize(request, "container:delete_force", entry.record)
     await services.deletion.delete(caller, entry, force=force, stop=stop)
     return web.Response(status=204)
 
@@ -100,5 +122,6 @@ async def update(request: web.Request) -> web.Response:
     services = services_of(request)
     caller = caller_of(request)
     entry = await services.registry.find(caller, request.match_info["ident"])
+    authorize(request, "container:update", entry.record)
     entry = await services.updates.update(caller, entry, changes)
     return web.json_response(entry_view(request, entry, links=True))

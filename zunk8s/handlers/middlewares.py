@@ -10,7 +10,7 @@ import structlog
 from aiohttp import web
 
 from zunk8s import microversions as mv
-from zunk8s.appkeys import AUTHENTICATOR, CALLER, REQUEST_ID, VERSION
+from zunk8s.appkeys import AUTHENTICATOR, CALLER, POLICY, REQUEST_ID, VERSION
 from zunk8s.envelope import error_response, zun_error_response
 from zunk8s.errors import NotAcceptable
 from zunk8s.identity.base import Unauthenticated
@@ -144,6 +144,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             user_id=identity.user_id,
             roles=identity.roles,
             request_id=request[REQUEST_ID],
+            is_admin=request.app[POLICY].is_admin(identity),
         )
         request[CALLER] = caller
         structlog.contextvars.bind_contextvars(project_id=caller.project_id)

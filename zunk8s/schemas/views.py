@@ -35,9 +35,22 @@ def addresses(st: RecordStatus) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+# Zun's view keys (``_basic_keys``): each is shown only where policy ``container:get_one:<key>``
+# lets the caller see it (Zun's defaults hide host, image_pull_policy, privileged and runtime
+# from non-admins).
+VIEW_KEYS = (
+    "uuid", "links", "user_id", "project_id", "name", "image", "command", "status", "status_reason",
+    "task_state", "cpu", "memory", "environment", "workdir", "ports", "hostname", "labels", "addresses",
+    "image_pull_policy", "host", "restart_policy", "status_detail", "interactive", "tty", "image_driver",
+    "security_groups", "auto_remove", "runtime", "disk", "auto_heal", "privileged", "healthcheck",
+    "cpu_policy", "registry_id", "entrypoint", "created_at", "updated_at",
+)
+
+
 def container_view(
-    record: Record, st: RecordStatus, *, now: datetime, base_url: str | None, is_admin: bool
+    record: Record, st: RecordStatus, *, now: datetime, base_url: str | None, hidden: frozenset[str]
 ) -> dict[str, Any]:
+    """The container as Zun shows it, without the ``hidden`` keys (those policy hides)."""
     view: dict[str, Any] = {"uuid": record.uuid}
     if base_url is not None:
         view["links"] = container_links(base_url, record.uuid)
@@ -84,9 +97,10 @@ def container_view(
             "updated_at": max((t for t in (st.updated_at, record.updated_at) if t), default=None),
         }
     )
-    if is_admin:
-        view["host"] = st.host
-        view["image_pull_policy"] = record.image_pull_policy
-        view["privileged"] = record.privileged
-        view["runtime"] = record.runtime
+    view["host"] = st.host
+    view["image_pull_policy"] = record.image_pull_policy
+    view["privileged"] = record.privileged
+    view["runtime"] = record.runtime
+    for key in hidden:
+        view.pop(key, None)
     return view

@@ -11,8 +11,6 @@ class Caller:
     user_id: str
     roles: frozenset[str]
     request_id: str
-
-    @property
-    def is_admin(self) -> bool:
-        # Zun's policy: context_is_admin = role:admin
-        return "admin" in self.roles
+    # The policy's context_is_admin verdict for these roles (Zun's RequestContext.is_admin;
+    # default rule role:admin), decided once when the identity is known.
+    is_admin: bool = False

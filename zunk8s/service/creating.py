@@ -7,7 +7,7 @@ import uuid as uuidlib
 from typing import Any
 
 from zunk8s.clock import now_utc, zun_timestamp
-from zunk8s.errors import Invalid, InvalidValue, NotImplementedOnKubernetes, PolicyNotAuthorized
+from zunk8s.errors import Invalid, InvalidValue, NotImplementedOnKubernetes
 from zunk8s.kube.errors import KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
@@ -23,16 +23,19 @@ from zunk8s.translate.objects import namespace_body, record_body
 from zunk8s.translate.statuschanges import Changes
 
 
-def check_create_policy(caller: Caller, spec: ContainerCreate) -> None:
-    """Zun's container:create:* sub-policies (privileged is denied to everybody by default)."""
+def create_sub_policies(spec: ContainerCreate) -> list[str]:
+    """Zun's container:create:* rules this create must pass, in Zun's order (privileged is
+    denied to everybody by default; runtime, image_pull_policy and host are for admins)."""
+    rules = []
     if spec.privileged:
-        raise PolicyNotAuthorized("container:create:privileged")
-    if spec.runtime is not None and not caller.is_admin:
-        raise PolicyNotAuthorized("container:create:runtime")
-    if spec.image_pull_policy is not None and not caller.is_admin:
-        raise PolicyNotAuthorized("container:create:image_pull_policy")
-    if spec.host is not None and not caller.is_admin:
-        raise PolicyNotAuthorized("container:create:requested_destination")
+        rules.append("container:create:privileged")
+    if spec.runtime is not None:
+        rules.append("container:create:runtime")
+    if spec.image_pull_policy is not None:
+        rules.append("container:create:image_pull_policy")
+    if spec.host is not None:
+        rules.append("container:create:requested_destination")
+    return rules
 
 
 def check_supported(spec: ContainerCreate) -> None:
@@ -125,7 +128,6 @@ class Creation:
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
-        check_create_policy(caller, spec)
         check_supported(spec)
         uuid = str(uuidlib.uuid4())
         # Taken (and let go) before anything is written: with the state store down, the create

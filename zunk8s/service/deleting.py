@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from zunk8s.errors import PolicyNotAuthorized
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
@@ -20,9 +19,7 @@ class Deletion:
         action: Action
         if stop:
             action = "delete_after_stop"
-        elif force:
-            if not caller.is_admin:
-                raise PolicyNotAuthorized("container:delete_force")
+        elif force:  # policy container:delete_force is the handler's check
             action = "delete_force"
         else:
             action = "delete"

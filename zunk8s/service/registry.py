@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from zunk8s.errors import Conflict, ContainerNotFound, PolicyNotAuthorized
+from zunk8s.errors import Conflict, ContainerNotFound
 from zunk8s.kube.gateway import Key, KubeGateway
 from zunk8s.records import Record, RecordStatus
 from zunk8s.service.context import Caller
@@ -89,14 +89,12 @@ class Registry:
             return entries
         return [e for e in entries if e.record.project_id == caller.project_id]
 
-    async def find(self, caller: Caller, ident: str, *, all_projects: bool = False) -> Entry:
+    async def find(self, caller: Caller, ident: str) -> Entry:
         """Zun's get_resource: uuid-like idents match uuids only, others match names.
 
         Admins see every project in ident lookups (Zun sets all_projects for them). A miss in
         this replica's cache is checked against the API server: a container created a moment
         ago through another replica must not be a 404 here."""
-        if all_projects and not caller.is_admin:
-            raise PolicyNotAuthorized("container:get_one_all_projects")
         try:
             return self._match(caller, ident)
         except ContainerNotFound:
