@@ -1,0 +1,151 @@
+"""The real clients through the real Keystone: `openstack appcontainer` and the `zun` CLI log in
+with a password and find zunk8s in Keystone's catalog (no OS_ENDPOINT); containers land in the
+token's project; admin-only operations work for an admin and are Zun's 403 for a member."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cluster
+from tests.keystone import Keystone, keystone_command
+from tests.serverproc import Server, start_server
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+OPENSTACK = shutil.which("openstack", path=str(BIN)) or shutil.which("openstack")
+ZUN = shutil.which("zun", path=str(BIN)) or shutil.which("zun")
+
+
+@pytest.fixture(scope="module")
+def ks_server(cluster: Cluster, keystone: Keystone, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    prefix = f"zq{secrets.token_hex(3)}-"
+    workdir = tmp_path_factory.mktemp("zunk8s-keystone")
+    password_file = workdir / "password"  # as a mounted Secret would hold it
+    svc = keystone.users["service"]
+    password_file.write_text(svc.password + "\n")
+    srv = start_server(
+        cluster,
+        project="unused",
+        prefix=prefix,
+        log=workdir / "server.log",
+        extra_env={
+            "ZUNK8S_AUTH__MODE": "keystone",
+            "ZUNK8S_AUTH__KEYSTONE__AUTH_URL": keystone.url,
+            "ZUNK8S_AUTH__KEYSTONE__USERNAME": svc.name,
+            "ZUNK8S_AUTH__KEYSTONE__PASSWORD_FILE": str(password_file),
+            "ZUNK8S_AUTH__KEYSTONE__PROJECT_NAME": svc.project,
+        },
+    )
+    keystone_command("endpoint", f"{srv.url}/v1")  # the catalog now names this zunk8s
+    try:
+        yield srv
+    finally:
+        keystone_command("endpoint", "--reset")
+        srv.process.terminate()
+        srv.process.wait(timeout=30)
+        out = subprocess.run(
+            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
+            capture_output=True, text=True, check=False,
+        ).stdout.split()
+        mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
+        if mine:
+            subprocess.run([cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
+                           capture_output=True, check=False)
+
+
+def login_env(keystone: Keystone, user: str) -> dict[str, str]:
+    u = keystone.users[user]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update(
+        OS_AUTH_URL=keystone.url,
+        OS_USERNAME=u.name,
+        OS_PASSWORD=u.password,
+        OS_PROJECT_NAME=u.project,
+        OS_USER_DOMAIN_NAME="Default",
+        OS_PROJECT_DOMAIN_NAME="Default",
+        OS_IDENTITY_API_VERSION="3",
+        OS_REGION_NAME="RegionOne",
+    )
+    return env
+
+
+def osc(keystone: Keystone, user: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    assert OPENSTACK is not None, "the openstack CLI is not installed"
+    proc = subprocess.run(
+        [OPENSTACK, *args], env=login_env(keystone, user), capture_output=True, text=True, timeout=120
+    )
+    if check:
+        assert proc.returncode == 0, (user, args, proc.stdout, proc.stderr)
+    return proc
+
+
+def show(keystone: Keystone, user: str, ident: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(osc(keystone, user, "appcontainer", "show", ident, "-f", "json").stdout)
+    return data
+
+
+def wait_status(keystone: Keystone, user: str, ident: str, status: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        last = show(keystone, user, ident)
+        if last["status"] == status and not last.get("task_state"):
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{ident}: {last.get('status')} {last.get('status_reason')}")
+
+
+def test_clients_through_keystone(ks_server: Server, keystone: Keystone, cluster: Cluster) -> None:
+    osc(keystone, "alice", "appcontainer", "run", "--name", "ks-1", cluster.image, "sleep", "3600")
+    running = wait_status(keystone, "alice", "ks-1", "Running")
+    token = json.loads(osc(keystone, "alice", "token", "issue", "-f", "json").stdout)
+    assert running["project_id"] == token["project_id"] and running["user_id"] == token["user_id"]
+    assert "host" not in running
+
+    listed = json.loads(osc(keystone, "alice", "appcontainer", "list", "-f", "json").stdout)
+    assert [c["name"] for c in listed] == ["ks-1"]
+    assert osc(keystone, "alice", "appcontainer", "exec", "ks-1", "echo", "through-keystone").stdout.strip().endswith(
+        "through-keystone"
+    )
+    osc(keystone, "alice", "appcontainer", "logs", "ks-1")
+
+    # The zun CLI, too (it logs in twice per command: two tokens, both validated).
+    assert ZUN is not None, "the zun CLI (python-zunclient) is not installed"
+    zun = subprocess.run([ZUN, "list"], env=login_env(keystone, "alice"), capture_output=True, text=True, timeout=120)
+    assert zun.returncode == 0 and "ks-1" in zun.stdout, (zun.stdout, zun.stderr)
+
+    # Another project does not see it; admin-only operations are Zun's 403 for members.
+    assert json.loads(osc(keystone, "bob", "appcontainer", "list", "-f", "json").stdout) == []
+    assert osc(keystone, "bob", "appcontainer", "show", "ks-1", check=False).returncode != 0
+    refused = osc(keystone, "alice", "appcontainer", "list", "--all-projects", check=False)
+    assert refused.returncode != 0 and "container:get_all_all_projects" in refused.stderr
+    refused = osc(keystone, "alice", "appcontainer", "delete", "--force", "ks-1", check=False)
+    assert "container:delete_force" in refused.stdout + refused.stderr
+
+    # An admin sees every project, and where the container runs; and may force a delete.
+    every = json.loads(osc(keystone, "admin", "appcontainer", "list", "--all-projects", "-f", "json").stdout)
+    assert running["uuid"] in {c["uuid"] for c in every}
+    assert show(keystone, "admin", running["uuid"])["host"]
+
+    osc(keystone, "alice", "appcontainer", "stop", "ks-1", "--timeout", "1")
+    wait_status(keystone, "alice", "ks-1", "Stopped")
+    osc(keystone, "admin", "appcontainer", "delete", "--force", running["uuid"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if json.loads(osc(keystone, "alice", "appcontainer", "list", "-f", "json").stdout) == []:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("ks-1 was not deleted")
