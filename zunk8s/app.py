@@ -59,6 +59,9 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         loops.append(asyncio.create_task(_run(services.reconcile_forever()), name="reconciler"))
         # Serve only once the caches hold the cluster's truth.
         await asyncio.wait_for(gateway.wait_synced(), 60)
+        # Listed among the services from the moment it serves.
+        await services.replicas.beat()
+        loops.append(asyncio.create_task(_run(services.replicas.beat_forever()), name="heartbeat"))
         app[SERVICES] = services
         log.info("zunk8s_ready", kubernetes=capabilities.kubernetes_version, store=services.health.capabilities()["state_store"])
         yield
@@ -74,6 +77,9 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
             _, stuck = await asyncio.wait(loops, timeout=5)
             for loop in stuck:
                 log.warning("background_loop_did_not_stop", task=loop.get_name())
+        if services is not None:
+            # After the heartbeat stopped, so none is written after this.
+            await services.replicas.leave()
         await store.close()
         await gateway.close()
         await authenticator.close()

@@ -2,8 +2,9 @@
 
 ``now_utc`` is the only function here that reads the clock; everything else is pure (callers
 pass ``now``), so translate/ and schemas/ may use it. Formats: Zun's ``str(datetime)``
-(``YYYY-MM-DD HH:MM:SS.ffffff``, no zone), Kubernetes' RFC 3339 (``...Z``), the kubelet's log
-prefix (RFC 3339 with nanoseconds) and Docker's log ``since`` (``YYYY-MM-DD HH:MM:SS,mmm``).
+(``YYYY-MM-DD HH:MM:SS.ffffff``, no zone) and its ``strtime`` (``T`` for the space),
+Kubernetes' RFC 3339 (``...Z``), the kubelet's log prefix (RFC 3339 with nanoseconds) and
+Docker's log ``since`` (``YYYY-MM-DD HH:MM:SS,mmm``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from datetime import datetime, timezone
 
 ZUN_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+ZUN_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 # Zun's `since` pattern for logs (schemas/queries.py): Docker's log time, comma before the ms.
 SINCE_FORMAT = "%Y-%m-%d %H:%M:%S,%f"
 
@@ -24,6 +26,12 @@ def now_utc() -> datetime:
 def zun_timestamp(moment: datetime) -> str:
     """Zun's ``str(datetime)`` format: space separator, microseconds, no zone."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime(ZUN_FORMAT)
+
+
+def zun_iso_timestamp(moment: datetime) -> str:
+    """Zun's ``utils.strtime`` (``YYYY-MM-DDTHH:MM:SS.ffffff``, UTC, no zone): the service
+    list's times, which its view formats itself instead of leaving them to ``str``."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime(ZUN_ISO_FORMAT)
 
 
 def parse_zun_time(text: str | None) -> datetime | None:

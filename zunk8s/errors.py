@@ -42,6 +42,10 @@ class InvalidParamInVersion(Invalid):
     code = "invalid-param-in-version"
 
 
+class InvalidParameterValue(Invalid):
+    code = "invalid-parameter-value"
+
+
 class NoInteractiveFlag(Invalid):
     code = "no-interactive-flag"
 
@@ -76,6 +80,24 @@ class ContainerNotFound(NotFound):
 
     def __init__(self, ident: str) -> None:
         super().__init__(f"Container {ident} could not be found.")
+
+
+class ComputeNodeNotFound(NotFound):
+    """GET /v1/hosts/{ident} (and a list marker) naming no host: Zun's DB API raises it."""
+
+    code = "compute-node-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Compute node {ident} could not be found.")
+
+
+class RequestedHostNotFound(NotFound):
+    """create with a ``host`` (1.39) that is no host (zun/compute/api.py ``_validate_host``)."""
+
+    code = "requested-host-not-found"
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"Requested host {host} could not be found.")
 
 
 class Conflict(ZunError):

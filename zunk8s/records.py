@@ -57,6 +57,8 @@ class Record(BaseModel):
     healthcheck: dict[str, Any] | None = None
     registry_id: str | None = None
     availability_zone: str | None = None
+    # create's ``host`` (1.39): every Pod of the container goes to this Node.
+    requested_host: str | None = None
     created_at: str
     updated_at: str | None = None
 

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # when no live replica holds the container's lock.
     recovery_after: float = Field(default=30.0, gt=0)
     sweep_interval: float = Field(default=15.0, gt=0)
+    # Each replica's heartbeat for GET /v1/services (Zun's periodic_interval_max); a replica
+    # not heard from for three intervals is "down" (Zun's service_down_time).
+    report_interval: float = Field(default=10.0, gt=0)
     # `execute` with run=true gives up (409, as Zun does) after this many seconds.
     exec_timeout: float = Field(default=60.0, gt=0)
     archive_timeout: float = Field(default=600.0, gt=0)

@@ -226,12 +226,23 @@ async def test_addresses_is_an_object(zun: ZunAPI) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/hosts", "/v1/images", "/v1/images/abc", "/v1/quotas/p1", "/v1/capsules", "/v1/services", "/v1/registries",
+    ["/v1/images", "/v1/images/abc", "/v1/quotas/p1", "/v1/capsules", "/v1/registries",
      "/v1/availability_zones", "/v1/quota_classes/default", "/v1/networks", "/capsules"],
 )
 async def test_resources_not_served_yet_are_501(zun: ZunAPI, path: str) -> None:
     err = _zun_error(await zun.call("GET", path), 501)
     assert "zunk8s does not" in str(err["detail"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/v1/services/enable"), ("PUT", "/v1/services/disable"), ("PUT", "/v1/services/force_down"),
+     ("DELETE", "/v1/services"), ("GET", "/v1/services/x")],
+)
+async def test_service_actions_are_501(zun: ZunAPI, method: str, path: str) -> None:
+    # GET /v1/services lists the replicas (test_hosts_services.py); they are not Zun's rows to edit.
+    err = _zun_error(await zun.call(method, path, params={"host": "h", "binary": "zun-compute"}, roles="admin"), 501)
+    assert "zunk8s does not delete, enable, disable or force down services" in str(err["detail"])
 
 
 async def test_container_actions_are_501_at_both_paths(zun: ZunAPI) -> None:

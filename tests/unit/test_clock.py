@@ -14,6 +14,7 @@ from zunk8s.clock import (
     parse_zun_time,
     seconds_since_kube_time,
     seconds_since_zun_time,
+    zun_iso_timestamp,
     zun_timestamp,
 )
 
@@ -103,3 +104,9 @@ def test_seconds_since() -> None:
     for bad in (None, "", "garbage"):
         assert seconds_since_kube_time(bad, NOW) == math.inf
         assert seconds_since_zun_time(bad, NOW) == math.inf
+
+
+def test_zun_iso_timestamp_is_zuns_strtime() -> None:
+    # The service list's times (zun/common/utils.py strtime): a T, microseconds, no zone.
+    assert zun_iso_timestamp(datetime(2017, 2, 1, 3, 25, 7, tzinfo=UTC)) == "2017-02-01T03:25:07.000000"
+    assert zun_iso_timestamp(datetime(2017, 2, 1, 4, 25, 7, 5, tzinfo=timezone(timedelta(hours=1)))) == "2017-02-01T03:25:07.000005"

@@ -22,8 +22,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PATHS = {"/", "/v1", "/v1/"}
 
 
+# The version-less paths routed like /v1 ones that serve something (routes.py): identity,
+# microversion and the error envelope apply to them as to /v1.
+_VERSIONLESS_API = ("/containers", "/hosts", "/services")
+
+
 def _is_api_path(path: str) -> bool:
-    return path.startswith("/v1") or path.startswith("/containers")
+    return path.startswith("/v1") or path.startswith(_VERSIONLESS_API)
 
 
 def _route(request: web.Request) -> str:

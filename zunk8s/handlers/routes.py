@@ -7,13 +7,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from zunk8s.errors import NotImplementedOnKubernetes
-from zunk8s.handlers import actions, containers, versions
+from zunk8s.handlers import actions, containers, hosts, versions, zun_services
 
 # Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
 # method, every sub-path) rather than a bare "Not Found".
 NOT_YET: dict[str, str] = {
-    "services": "Zun's compute services are Kubernetes nodes here; zunk8s does not list services yet.",
-    "hosts": "Zun's hosts are Kubernetes nodes here; zunk8s does not list hosts yet.",
     "images": "zunk8s does not manage images yet: Kubernetes pulls them from registries at start.",
     "networks": "zunk8s does not manage networks yet.",
     "capsules": "zunk8s does not serve capsules yet.",
@@ -23,6 +21,12 @@ NOT_YET: dict[str, str] = {
     "registries": "zunk8s does not serve registries yet.",
 }
 _SEE_README = " See the README's mapping table."
+# Zun's service actions (delete, enable, disable, force_down) change rows of its services
+# table; zunk8s's services are its replicas, which come and go with their Pods.
+_SERVICE_ACTIONS = (
+    "zunk8s does not delete, enable, disable or force down services: they are its replicas, "
+    "listed while they run; scale the zunk8s Deployment instead."
+)
 
 
 def _not_yet(why: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -48,6 +52,14 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route(
             "*", f"{item}/container_actions/{{request_id}}", _not_yet("zunk8s does not record container actions yet.")
         )
+        for collection in (f"{prefix}/hosts", f"{prefix}/hosts/"):
+            app.router.add_get(collection, hosts.list_hosts)
+        app.router.add_get(f"{prefix}/hosts/{{ident}}", hosts.show_host)
+        service_actions = _not_yet(_SERVICE_ACTIONS)
+        for collection in (f"{prefix}/services", f"{prefix}/services/"):
+            app.router.add_get(collection, zun_services.list_services)
+        app.router.add_route("*", f"{prefix}/services", service_actions)
+        app.router.add_route("*", f"{prefix}/services/{{rest:.*}}", service_actions)
         for resource, why in NOT_YET.items():
             handler = _not_yet(why)
             app.router.add_route("*", f"{prefix}/{resource}", handler)

@@ -1,7 +1,7 @@
 """KubeGateway: every Kubernetes operation zunk8s performs, on plain dicts.
 
 Opaque: callers get methods for what they need (records and Pods from the watch caches or
-the API server, writes, exec/attach streams, logs, events, saved logs) and never its HTTP
+the API server, writes, exec/attach streams, logs, events, saved logs, Nodes) and never its HTTP
 client or informers. Failures are ``zunk8s.kube.errors.KubeError``s (not Zun errors: the
 service decides what each means for a client). AlreadyExists/NotFound on objects we own are
 handled here as the idempotent outcomes they are wherever that is the caller's intent.
@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import structlog
 
@@ -34,6 +35,18 @@ Obj = dict[str, Any]
 MERGE = "application/merge-patch+json"
 EventHandler = Callable[[str, Obj], Awaitable[None] | None]
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+
+
+# Nodes per list page: a Node carries its image list, often the bulk of it.
+NODE_PAGE = 100
+
+
+def _slim_node(obj: Obj) -> Obj:
+    """A Node without what nobody here reads: the images it holds (often hundreds, with every
+    digest) and managedFields."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    status = {k: v for k, v in (obj.get("status") or {}).items() if k != "images"}
+    return {"metadata": meta, "spec": obj.get("spec") or {}, "status": status}
 
 
 def pod_path(namespace: str, name: str | None = None) -> str:
@@ -344,6 +357,29 @@ class KubeGateway:
             async for chunk in resp.content.iter_chunked(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
+
+    # --- nodes (Zun's hosts) -------------------------------------------------------------
+
+    async def list_nodes(self) -> list[Obj]:
+        """Every Node, read a page at a time, slimmed (``_slim_node``). Not cached: only the
+        admin's host list and show and a create with a requested host read them."""
+        nodes: list[Obj] = []
+        params: dict[str, str | int | bool | list[str]] = {"limit": NODE_PAGE}
+        while True:
+            body = await self._http.request("GET", "/api/v1/nodes", params=params)
+            nodes.extend(_slim_node(n) for n in body.get("items") or [])
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return nodes
+            params["continue"] = str(token)
+
+    async def get_node(self, name: str) -> Obj | None:
+        """One Node by name (slimmed), or None if there is no such Node."""
+        try:
+            obj: Obj = await self._http.request("GET", f"/api/v1/nodes/{quote(name, safe='')}")
+        except KubeNotFound:
+            return None
+        return _slim_node(obj)
 
     # --- configmaps (saved logs) ---------------------------------------------------------
 

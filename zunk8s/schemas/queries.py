@@ -1,6 +1,6 @@
-"""Query strings of the container list and of the stream actions, parsed and validated.
+"""Query strings of the container and host lists and of the stream actions, parsed and validated.
 
-Zun's own limits and wording: the list's ``limit`` / ``sort_key`` / ``sort_dir`` / filters
+Zun's own limits and wording: the lists' ``limit`` / ``sort_key`` / ``sort_dir`` / filters
 (Zun's DB API), logs' ``since``, resize's ``w`` / ``h`` and execute_resize's ``exec_id``.
 Pure: the time is passed in (``now``).
 """
@@ -17,6 +17,7 @@ from zunk8s.clock import parse_since_time
 from zunk8s.errors import InvalidValue, SchemaValidationError
 from zunk8s.records import Record
 from zunk8s.schemas.params import ascii_int, shown, unset
+from zunk8s.translate.hosts import DEFAULT_SORT_KEY as DEFAULT_HOST_SORT_KEY
 
 # --- GET /v1/containers -------------------------------------------------------------------
 
@@ -35,26 +36,59 @@ class ListQuery:
     filters: dict[str, str]
 
 
-def parse_list_query(params: Mapping[str, str]) -> ListQuery:
-    """The list's paging, sorting and filters; InvalidValue with Zun's words otherwise."""
+def parse_limit(params: Mapping[str, str]) -> int:
+    """Zun's ``validate_limit``: a positive integer, at most MAX_LIMIT (the default)."""
     limit_raw = params.get("limit")
     if limit_raw in (None, "", "None"):
-        limit = MAX_LIMIT
-    else:
-        # ASCII digits only (int() also takes ' 5', '٣' and '+5'), bounded (schemas/params.py).
-        parsed = ascii_int(str(limit_raw))
-        if parsed is None or parsed <= 0:
-            raise InvalidValue("Limit must be positive integer")
-        limit = min(parsed, MAX_LIMIT)
-    sort_key = params.get("sort_key") or "id"
-    if sort_key not in SORT_KEYS:
-        raise InvalidValue(f"The sort_key value \"{sort_key}\" is invalid. Must be one of: {', '.join(sorted(SORT_KEYS))}")
+        return MAX_LIMIT
+    # ASCII digits only (int() also takes ' 5', '٣' and '+5'), bounded (schemas/params.py).
+    parsed = ascii_int(str(limit_raw))
+    if parsed is None or parsed <= 0:
+        raise InvalidValue("Limit must be positive integer")
+    return min(parsed, MAX_LIMIT)
+
+
+def parse_sort_dir(params: Mapping[str, str]) -> str:
     sort_dir = params.get("sort_dir") or "asc"
     if sort_dir not in ("asc", "desc"):
         raise InvalidValue(f"Invalid sort direction: {sort_dir}. Acceptable values are 'asc' or 'desc'")
+    return sort_dir
+
+
+def parse_list_query(params: Mapping[str, str]) -> ListQuery:
+    """The list's paging, sorting and filters; InvalidValue with Zun's words otherwise."""
+    limit = parse_limit(params)
+    sort_key = params.get("sort_key") or "id"
+    if sort_key not in SORT_KEYS:
+        raise InvalidValue(f"The sort_key value \"{sort_key}\" is invalid. Must be one of: {', '.join(sorted(SORT_KEYS))}")
+    sort_dir = parse_sort_dir(params)
     marker = params.get("marker")
     filters = {k: params[k] for k in FILTERS if k in params and params[k] != "None"}
     return ListQuery(limit=limit, marker=marker or None, sort_key=sort_key, sort_dir=sort_dir, filters=filters)
+
+
+# --- GET /v1/hosts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostQuery:
+    limit: int
+    marker: str | None
+    sort_key: str
+    sort_dir: str
+
+
+def parse_host_query(params: Mapping[str, str]) -> HostQuery:
+    """The host list's paging and sorting as Zun's HostController reads them (other parameters
+    are ignored, as there); the sort key is checked with the hosts (translate/hosts.py)."""
+    limit = parse_limit(params)
+    sort_dir = parse_sort_dir(params)
+    return HostQuery(
+        limit=limit,
+        marker=params.get("marker") or None,
+        sort_key=params.get("sort_key") or DEFAULT_HOST_SORT_KEY,
+        sort_dir=sort_dir,
+    )
 
 
 # --- logs ---------------------------------------------------------------------------------

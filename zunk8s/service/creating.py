@@ -13,6 +13,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
 from zunk8s.service.context import Caller
+from zunk8s.service.hosts import Hosts
 from zunk8s.service.names_gen import generate_name
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
@@ -47,7 +48,6 @@ def check_supported(spec: ContainerCreate) -> None:
         "mounts": bool(spec.mounts),
         "hints": bool(spec.hints),
         "registry": spec.registry is not None,
-        "host": spec.host is not None,
     }
     names = [k for k, v in unsupported.items() if v]
     if names:
@@ -111,6 +111,7 @@ def build_record(caller: Caller, spec: ContainerCreate, *, uuid: str, now: str) 
         privileged=bool(spec.privileged),
         healthcheck=healthcheck_view(spec.healthcheck),
         availability_zone=spec.availability_zone,
+        requested_host=spec.host,
         created_at=now,
     )
 
@@ -119,16 +120,28 @@ class Creation:
     """create (and run): the record is written at once (202), its first Pod made after."""
 
     def __init__(
-        self, *, gateway: KubeGateway, ops: Operations, registry: Registry, pods: PodWork, namespace_prefix: str
+        self,
+        *,
+        gateway: KubeGateway,
+        ops: Operations,
+        registry: Registry,
+        pods: PodWork,
+        hosts: Hosts,
+        namespace_prefix: str,
     ) -> None:
         self._gw = gateway
         self._ops = ops
         self._registry = registry
         self._pods = pods
+        self._hosts = hosts
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
         check_supported(spec)
+        if spec.host is not None:
+            # Zun's _validate_host: a requested host that is no host is a 404, before anything
+            # is written. The Pod is then bound to it by the scheduler (translate/pods.py).
+            await self._hosts.require(spec.host)
         uuid = str(uuidlib.uuid4())
         # Taken (and let go) before anything is written: with the state store down, the create
         # is refused with a 503 here, instead of acknowledged and then failing.

@@ -12,12 +12,15 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     sessions   attach / interactive exec URLs, resizes (service/sessions.py)
     connections  the websocket side: tokens taken, streams opened (service/connections.py)
     health     dependency checks and capabilities (service/health.py)
+    hosts      Zun's hosts: the Nodes containers may go to (service/hosts.py)
+    replicas   this replica's heartbeat and the service list (service/replicas.py)
     reconciler + recovery: the leader's background work (service/reconciler.py, recovery.py)
     podwork    the Pod work the actions share (service/podwork.py), here for shutdown
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
@@ -28,6 +31,7 @@ from zunk8s.service.connections import Connections
 from zunk8s.service.creating import Creation
 from zunk8s.service.deleting import Deletion
 from zunk8s.service.health import Health
+from zunk8s.service.hosts import Hosts
 from zunk8s.service.logs import Logs
 from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
@@ -36,6 +40,7 @@ from zunk8s.service.power import Power
 from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.recovery import Recovery
 from zunk8s.service.registry import Registry
+from zunk8s.service.replicas import Replicas
 from zunk8s.service.sessions import Sessions
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.service.updating import Updates
@@ -57,6 +62,8 @@ class Services:
     sessions: Sessions
     connections: Connections
     health: Health
+    hosts: Hosts
+    replicas: Replicas
     reconciler: Reconciler
     recovery: Recovery
     podwork: PodWork
@@ -109,10 +116,11 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         reconcile=reconciler.reconcile,
     )
     commands = Commands(gateway, exec_timeout=settings.exec_timeout)
+    hosts = Hosts(gateway=gateway, registry=registry, node_selector=k.node_selector, tolerations=k.tolerations)
     return Services(
         registry=registry,
         creation=Creation(
-            gateway=gateway, ops=ops, registry=registry, pods=pods, namespace_prefix=k.namespace_prefix
+            gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, namespace_prefix=k.namespace_prefix
         ),
         power=power,
         deletion=deletion,
@@ -128,6 +136,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         sessions=Sessions(store, token_ttl=settings.ws_token_ttl),
         connections=Connections(gateway=gateway, store=store, registry=registry),
         health=Health(gateway=gateway, store=store, redis=bool(settings.redis_url)),
+        hosts=hosts,
+        # In a Pod the host name is the Pod's name.
+        replicas=Replicas(store=store, gateway=gateway, host=socket.gethostname(), interval=settings.report_interval),
         reconciler=reconciler,
         recovery=recovery,
         podwork=pods,

@@ -1,9 +1,10 @@
 """Every name zunk8s keeps in the state store, built here and nowhere else.
 
 Two levels. Callers hand the store *names*: lock names (a container's uuid, or
-``leader_lock``), value names (``exec_session_key``, ``terminal_size_key``) and channel
-names (``stream_id_for``). The Redis backend turns each into a Redis key under the
-``zunk8s:`` prefix (``lock_key``, ``token_key``, ``value_key``, ``channel_key``); the
+``leader_lock``), value names (``exec_session_key``, ``terminal_size_key``), group names
+(``replicas_group``) and channel names (``stream_id_for``). The Redis backend turns each
+into a Redis key under the ``zunk8s:`` prefix (``lock_key``, ``token_key``, ``value_key``,
+``group_key``, ``channel_key``); the
 in-process backend uses the names as they are. These strings are what a running
 installation has stored: changing one orphans what is there and splits replicas of
 different versions.
@@ -43,6 +44,12 @@ def terminal_size_key(stream_id: str) -> str:
     return f"size:{stream_id}"
 
 
+def replicas_group(instance: str) -> str:
+    """The group in which each live replica of the installation ``instance`` keeps its
+    heartbeat (Zun's services table: GET /v1/services)."""
+    return f"replicas-{instance}"
+
+
 # --- Redis keys the Redis backend builds from those names --------------------------------
 
 
@@ -56,6 +63,10 @@ def token_key(token: str) -> str:
 
 def value_key(name: str) -> str:
     return f"zunk8s:value:{name}"
+
+
+def group_key(name: str) -> str:
+    return f"zunk8s:group:{name}"
 
 
 def channel_key(name: str) -> str:

@@ -1,7 +1,7 @@
 """The in-process state store: the single-replica default when no Redis URL is configured.
 
 Same semantics as the Redis backend for one process: asyncio locks (a held lock cannot be
-lost, so TTLs do not apply), expiring tokens and values, and in-process pub/sub.
+lost, so TTLs do not apply), expiring tokens, values and groups, and in-process pub/sub.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class MemoryStore:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tokens: dict[str, tuple[float, dict[str, Any]]] = {}
         self._values: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._groups: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
 
     @asynccontextmanager
@@ -69,6 +70,26 @@ class MemoryStore:
             self._values.pop(key, None)
             return None
         return entry[1]
+
+    def _group(self, group: str) -> dict[str, dict[str, Any]]:
+        entry = self._groups.get(group)
+        if entry is None or entry[0] < time.monotonic():
+            self._groups.pop(group, None)
+            return {}
+        return entry[1]
+
+    async def put_member(self, group: str, member: str, value: dict[str, Any], *, ttl: int) -> None:
+        members = self._group(group)
+        members[member] = value
+        self._groups[group] = (time.monotonic() + ttl, members)
+
+    async def members(self, group: str) -> dict[str, dict[str, Any]]:
+        return dict(self._group(group))
+
+    async def drop_members(self, group: str, *members: str) -> None:
+        current = self._group(group)
+        for member in members:
+            current.pop(member, None)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(channel, ())):

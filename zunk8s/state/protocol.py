@@ -28,7 +28,7 @@ class LockHandle:
 
 
 class StateStore(Protocol):
-    """Locks, single-use tokens, short-lived values and pub/sub. Every call may raise
+    """Locks, single-use tokens, short-lived values, groups and pub/sub. Every call may raise
     ``BackendUnavailable`` (503) when the backend cannot be reached."""
 
     def lock(self, uuid: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[LockHandle]:
@@ -47,6 +47,18 @@ class StateStore(Protocol):
     async def set_value(self, key: str, value: dict[str, Any], *, ttl: int) -> None: ...
 
     async def get_value(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put_member(self, group: str, member: str, value: dict[str, Any], *, ttl: int) -> None:
+        """Add or replace ``member`` of ``group``. Members do not expire one by one (whoever
+        reads them judges their age); the whole group is forgotten ``ttl`` seconds after its
+        last write."""
+        ...
+
+    async def members(self, group: str) -> dict[str, dict[str, Any]]:
+        """Every member of ``group`` and its value, read at once."""
+        ...
+
+    async def drop_members(self, group: str, *members: str) -> None: ...
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """At-most-once delivery to whoever is subscribed to ``channel`` right now."""

@@ -1,4 +1,4 @@
-"""The Redis state store: several replicas share locks, tokens, values and pub/sub.
+"""The Redis state store: several replicas share locks, tokens, values, groups and pub/sub.
 
 Every Redis call goes through ``_unavailable``, so a Redis that cannot be reached is the
 API's 503 (``BackendUnavailable``) and no redis-py exception reaches a caller. Held locks
@@ -24,7 +24,7 @@ from redis.exceptions import LockError, RedisError
 
 from zunk8s.cancellation import cancel_and_wait
 from zunk8s.errors import BackendUnavailable
-from zunk8s.state.keys import channel_key, lock_key, token_key, value_key
+from zunk8s.state.keys import channel_key, group_key, lock_key, token_key, value_key
 from zunk8s.state.protocol import LockBusy, LockHandle
 
 log = structlog.get_logger(__name__)
@@ -108,6 +108,27 @@ class RedisStore:
         with _unavailable():
             raw = await self.redis.get(value_key(key))
         return None if raw is None else dict(json.loads(raw))
+
+    async def put_member(self, group: str, member: str, value: dict[str, Any], *, ttl: int) -> None:
+        # One hash per group: a replica lists its peers with one HGETALL, not a SCAN of the
+        # whole keyspace (locks, tokens, values of every installation sharing this Redis).
+        key = group_key(group)
+        with _unavailable():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, member, json.dumps(value))
+                pipe.expire(key, ttl)
+                await pipe.execute()
+
+    async def members(self, group: str) -> dict[str, dict[str, Any]]:
+        with _unavailable():
+            raw = await self.redis.hgetall(group_key(group))
+        # decode_responses=True: str keys and values (redis-py types them as bytes | str).
+        return {str(member): dict(json.loads(value)) for member, value in raw.items()}
+
+    async def drop_members(self, group: str, *members: str) -> None:
+        if members:
+            with _unavailable():
+                await self.redis.hdel(group_key(group), *members)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """At-most-once notification to whichever replica holds the stream."""

@@ -31,6 +31,11 @@ def is_dns_label(value: str) -> bool:
     return len(value) <= 63 and bool(_DNS_LABEL.match(value))
 
 
+def is_dns_subdomain(value: str) -> bool:
+    """A name Kubernetes allows for a Node (RFC 1123 subdomain): dot-separated DNS labels."""
+    return 0 < len(value) <= 253 and all(_DNS_LABEL.match(part) for part in value.split("."))
+
+
 def default_hostname(uuid: str) -> str:
     # Docker's default hostname is the first 12 hex digits of the container id.
     return uuid.replace("-", "")[:12]

@@ -139,6 +139,8 @@ def build_pod(
         node_selector["topology.kubernetes.io/zone"] = record.availability_zone
     if node_selector:
         spec["nodeSelector"] = node_selector
+    if record.requested_host:
+        spec["affinity"] = requested_host_affinity(record.requested_host)
     if options.tolerations:
         spec["tolerations"] = [dict(t) for t in options.tolerations]
 
@@ -157,6 +159,19 @@ def build_pod(
             }
         ]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def requested_host_affinity(node: str) -> dict[str, Any]:
+    """Zun's requested host: only the Node of that name qualifies, and the scheduler still
+    decides whether the container fits there (Zun's scheduler filters a requested host too;
+    a container that does not fit is Unschedulable, so Error with the scheduler's reason, as
+    Zun's NoValidHost is). A field match on the Node's name, as the DaemonSet controller pins
+    its Pods: ``spec.nodeName`` would skip the scheduler (no fit check, taints ignored, the
+    kubelet refusing a Pod that does not fit), and the ``kubernetes.io/hostname`` label is the
+    machine's host name, which Kubernetes' well-known-labels page warns may differ from the
+    Node's name (cloud providers name Nodes their own way)."""
+    term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
 
 
 def build_probe(healthcheck: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from zunk8s.schemas.queries import (
     MAX_LIMIT,
     MAX_TERMINAL_SIDE,
     SORT_KEYS,
+    HostQuery,
     ListQuery,
     check_exec_id,
+    parse_host_query,
     parse_list_query,
     parse_size,
     since_seconds,
@@ -198,3 +200,34 @@ def test_list_limits(limit: str) -> None:
 def test_list_bad_params(params: dict[str, str]) -> None:
     with pytest.raises(InvalidValue):
         parse_list_query(params)
+
+
+# --- hosts ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("params", "query"),
+    [
+        ({}, HostQuery(limit=MAX_LIMIT, marker=None, sort_key="hostname", sort_dir="asc")),
+        (
+            {"limit": "2", "marker": "m", "sort_key": "cpus", "sort_dir": "desc", "other": "ignored"},
+            HostQuery(limit=2, marker="m", sort_key="cpus", sort_dir="desc"),
+        ),
+        ({"limit": "5000", "marker": ""}, HostQuery(limit=MAX_LIMIT, marker=None, sort_key="hostname", sort_dir="asc")),
+    ],
+)
+def test_parse_host_query(params: dict[str, str], query: HostQuery) -> None:
+    assert parse_host_query(params) == query
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"limit": "0"}, "Limit must be positive integer"),
+        ({"limit": "x"}, "Limit must be positive integer"),
+        ({"sort_dir": "up"}, "Invalid sort direction: up. Acceptable values are 'asc' or 'desc'"),
+    ],
+)
+def test_parse_host_query_refuses(params: dict[str, str], detail: str) -> None:
+    with pytest.raises(InvalidValue) as info:
+        parse_host_query(params)
+    assert info.value.detail == detail

@@ -4,9 +4,10 @@ import pytest
 
 from zunk8s.errors import Invalid, NotImplementedOnKubernetes
 from zunk8s.microversions import APIVersion
+from zunk8s.records import Record
 from zunk8s.schemas.containers import validate_create
 from zunk8s.service.context import Caller
-from zunk8s.service.creating import build_record, check_supported
+from zunk8s.service.creating import build_record, check_supported, create_sub_policies
 from zunk8s.translate.pods import build_probe
 
 V40 = APIVersion(1, 40)
@@ -41,3 +42,15 @@ def test_glance_is_refused() -> None:
         check_supported(validate_create({"image": "ab", "image_driver": "glance"}, V40))
     assert "glance" in err.value.detail
     check_supported(validate_create({"image": "ab", "image_driver": "docker"}, V40))
+
+
+# --- #8: a requested host ---
+
+def test_a_requested_host_is_supported_and_kept_on_the_record() -> None:
+    spec = validate_create({"image": "ab", "host": "zun-real-0"}, V40)
+    check_supported(spec)  # no longer a 501
+    assert create_sub_policies(spec) == ["container:create:requested_destination"]
+    record = build_record(Caller("p", "u", frozenset(), "r"), spec, uuid="u1", now="2026-01-01 00:00:00.000000")
+    # On the record, so every later Pod (start, reboot, a restart of zunk8s) goes there too.
+    assert record.requested_host == "zun-real-0"
+    assert Record.model_validate(record.model_dump(mode="json")).requested_host == "zun-real-0"

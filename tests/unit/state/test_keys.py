@@ -5,8 +5,10 @@ import pytest
 from zunk8s.state.keys import (
     channel_key,
     exec_session_key,
+    group_key,
     leader_lock,
     lock_key,
+    replicas_group,
     stream_id_for,
     terminal_size_key,
     token_key,
@@ -26,6 +28,7 @@ from zunk8s.state.keys import (
         (value_key(terminal_size_key(stream_id_for(uuid="u1", exec_id="e1"))), "zunk8s:value:size:exec:e1"),
         (channel_key(stream_id_for(uuid="u1", exec_id=None)), "zunk8s:chan:attach:u1"),
         (channel_key(stream_id_for(uuid="u1", exec_id="e1")), "zunk8s:chan:exec:e1"),
+        (group_key(replicas_group("inst")), "zunk8s:group:replicas-inst"),
     ],
 )
 def test_stored_names_keep_their_meaning(built: str, expected: str) -> None:

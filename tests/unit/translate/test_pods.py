@@ -166,3 +166,20 @@ def test_the_action_that_made_a_pod_is_a_label() -> None:
 
     assert labels("req-6c1d")[L.TASK] == "req-6c1d"
     assert L.TASK not in labels(None)
+
+
+def test_a_requested_host_binds_every_pod_to_that_node_through_the_scheduler() -> None:
+    options = PodOptions(node_selector={"type": "real"})
+    spec = _pod(_record(requested_host="zun-real-0"), options)["spec"]
+    assert isinstance(spec, dict)
+    assert spec["affinity"] == {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["zun-real-0"]}]}]
+            }
+        }
+    }
+    # Not spec.nodeName: the scheduler still checks fit and taints; the selector still applies.
+    assert "nodeName" not in spec and spec["nodeSelector"] == {"type": "real"}
+    plain = _pod(_record())["spec"]
+    assert isinstance(plain, dict) and "affinity" not in plain
