@@ -214,11 +214,19 @@ async def test_no_project_sees_another(ks_client: TestClient[Any, Any], keystone
         await asyncio.sleep(0.1)
     assert shown["status"] == "Running", shown
 
+    # And the other way: beta's container, alpha's member and reader.
+    status, theirs, _ = await call(
+        ks_client, "POST", "/v1/containers", tokens["bob"], json={"image": cluster.image, "command": ["true"]}
+    )
+    assert status == 202, theirs
     leaks = []
-    for method, tail, kw in ENDPOINTS:
-        status, body, _ = await call(ks_client, method, f"/v1/containers/{uuid}{tail}", tokens["bob"], **dict(kw))
-        if status != 404:
-            leaks.append((method, tail, status, body))
+    for target, outsiders in ((uuid, ("bob",)), (theirs["uuid"], ("alice", "rita"))):
+        for who in outsiders:
+            for method, tail, kw in ENDPOINTS:
+                path = f"/v1/containers/{target}{tail}"
+                status, body, _ = await call(ks_client, method, path, tokens[who], **dict(kw))
+                if status != 404:
+                    leaks.append((who, method, tail, status, body))
     assert leaks == [], leaks
     for who in ("bob",):
         status, body, _ = await call(ks_client, "GET", "/v1/containers", tokens[who])
