@@ -57,3 +57,25 @@ def start_server(cluster: Cluster, *, project: str, prefix: str, log: Path, extr
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"zunk8s did not become ready; see {log}")
+
+
+def delete_namespaces(cluster: Cluster, prefix: str) -> None:
+    """Leave the cluster clean: delete every namespace a zunk8s with ``prefix`` created (and
+    what they hold), without waiting."""
+    out = subprocess.run(
+        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
+        capture_output=True, text=True, check=False,
+    ).stdout.split()
+    mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
+    if mine:
+        subprocess.run(
+            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
+            capture_output=True, check=False,
+        )
+
+
+def stop_server(server: Server, cluster: Cluster, prefix: str) -> None:
+    """Stop a server started by ``start_server`` and delete the namespaces it made."""
+    server.process.terminate()
+    server.process.wait(timeout=30)
+    delete_namespaces(cluster, prefix)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Server, start_server
+from tests.serverproc import Server, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -19,10 +18,4 @@ def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         cluster, project="e2e", prefix=prefix, log=tmp_path_factory.mktemp("zunk8s") / "server.log"
     )
     yield srv
-    srv.process.terminate()
-    srv.process.wait(timeout=30)
-    subprocess.run(
-        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "ns", f"{prefix}e2e", "--wait=false"],
-        capture_output=True,
-        check=False,
-    )
+    stop_server(srv, cluster, prefix)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from tests.conftest import Cluster
 from tests.e2e.test_openstack_cli import osc, wait_status
-from tests.serverproc import Server, start_server
+from tests.serverproc import Server, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +28,7 @@ def admin_server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
         extra_env={"ZUNK8S_AUTH__DEFAULT_ROLES": '["admin"]'},
     )
     yield srv
-    srv.process.terminate()
-    srv.process.wait(timeout=30)
-    subprocess.run(
-        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "ns", f"{prefix}e2e-admin", "--wait=false"],
-        capture_output=True,
-        check=False,
-    )
+    stop_server(srv, cluster, prefix)
 
 
 def _json(server: Server, *args: str) -> Any:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import Cluster
 from tests.keystone import Keystone, keystone_command
-from tests.serverproc import Server, start_server
+from tests.serverproc import Server, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -53,16 +53,7 @@ def ks_server(cluster: Cluster, keystone: Keystone, tmp_path_factory: pytest.Tem
         yield srv
     finally:
         keystone_command("endpoint", "--reset")
-        srv.process.terminate()
-        srv.process.wait(timeout=30)
-        out = subprocess.run(
-            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
-            capture_output=True, text=True, check=False,
-        ).stdout.split()
-        mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
-        if mine:
-            subprocess.run([cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
-                           capture_output=True, check=False)
+        stop_server(srv, cluster, prefix)
 
 
 def login_env(keystone: Keystone, user: str) -> dict[str, str]:

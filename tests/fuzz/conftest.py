@@ -25,7 +25,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.fuzz.harness import Recorder, Req, Resp, Targets
-from tests.integration.conftest import delete_namespaces, make_settings
+from tests.integration.conftest import make_settings
+from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 
 

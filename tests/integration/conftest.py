@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
+from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.settings import KubeSettings, Settings
 
@@ -30,21 +30,6 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
         ws_token_ttl=5,
         max_archive_bytes=8 * 1024 * 1024,
     )
-
-
-def delete_namespaces(cluster: Cluster, prefix: str) -> None:
-    """Leave the cluster clean: delete every namespace a zunk8s with ``prefix`` created (and
-    what they hold), without waiting."""
-    out = subprocess.run(
-        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "ns", "-o", "name"],
-        capture_output=True, text=True, check=False,
-    ).stdout.split()
-    mine = [n for n in out if n.startswith(f"namespace/{prefix}")]
-    if mine:
-        subprocess.run(
-            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "delete", "--wait=false", *mine],
-            capture_output=True, check=False,
-        )
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
-from tests.integration.conftest import delete_namespaces, make_settings
+from tests.integration.conftest import make_settings
 from tests.keystone import Keystone, keystone_command, start_keystone
+from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.identity.keystone import keystone_time
 from zunk8s.settings import AuthSettings, KeystoneSettings

@@ -24,8 +24,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
-from tests.integration.conftest import delete_namespaces, make_settings
+from tests.integration.conftest import make_settings
 from tests.integration.zunapi import Response, ZunAPI
+from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.appkeys import SERVICES
 

@@ -15,7 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
-from tests.integration.conftest import delete_namespaces, make_settings
+from tests.integration.conftest import make_settings
+from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.identity.statictokens import new_entry
 from zunk8s.settings import AuthSettings

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from zunk8s.filestamp import file_stamp
 from zunk8s.identity.base import TOKEN_HEADER, Identity, Unauthenticated
 
 log = structlog.get_logger(__name__)
@@ -75,23 +75,15 @@ class StaticTokens:
         self._path = path
         self._clock = clock
         self._identities = load(path)  # a bad file at start-up stops zunk8s
-        self._stamp = self._file_stamp()
+        self._stamp = file_stamp(self._path)
         self._checked = clock()
-
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self._path)
-        except OSError:
-            return None
-        # A Secret volume swaps a symlink: the inode changes even when mtime does not move.
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _refresh(self) -> None:
         now = self._clock()
         if now - self._checked < CHECK_EVERY:
             return
         self._checked = now
-        stamp = self._file_stamp()
+        stamp = file_stamp(self._path)
         if stamp == self._stamp:
             return
         try:

@@ -17,7 +17,6 @@ costs tens of microseconds, and the view asks four of them per container).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence, Set
@@ -28,6 +27,7 @@ from oslo_config import cfg
 from oslo_policy import _checks, policy
 
 from zunk8s.errors import PolicyNotAuthorized
+from zunk8s.filestamp import FileStamp, file_stamp
 from zunk8s.policy.rules import DEFAULTS
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,6 @@ MAX_CREDENTIALS: Final = 2_000
 
 Target = Mapping[str, object]
 _CredsKey = tuple[str, str, frozenset[str]]
-_FileStamp = tuple[int, int, int]
 _Memo = tuple[str, _CredsKey, tuple[str | None, ...]]
 _MISSING: Final = object()
 # ``%(key)s`` is the only substitution a memoised rule may contain (see _target_keys).
@@ -103,9 +102,9 @@ class PolicyEnforcer:
         self._reads: dict[str, tuple[str, ...] | None] = {}
         self._creds: dict[_CredsKey, dict[str, object]] = {}
         self._decisions: dict[_Memo, bool] = {}
-        self._stamp: _FileStamp | None = None
+        self._stamp: FileStamp | None = None
         if policy_file is not None:
-            self._stamp = self._file_stamp()
+            self._stamp = file_stamp(policy_file)
             self._install(read_policy_file(policy_file))  # a bad file at start-up stops zunk8s
         else:
             self._install({})
@@ -191,19 +190,10 @@ class PolicyEnforcer:
         self._checked = now
         self._reload_if_changed()
 
-    def _file_stamp(self) -> _FileStamp | None:
-        assert self._policy_file is not None
-        try:
-            st = os.stat(self._policy_file)
-        except OSError:
-            return None
-        # A ConfigMap or Secret volume swaps a symlink: the inode changes even if mtime does not.
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
-
     def _reload_if_changed(self) -> bool:
         if self._policy_file is None:
             return False
-        stamp = self._file_stamp()
+        stamp = file_stamp(self._policy_file)
         if stamp == self._stamp:
             return False
         self._stamp = stamp
