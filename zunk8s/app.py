@@ -21,6 +21,8 @@ from zunk8s.metrics import (
     REGISTRY_KEY,
     KubeRequests,
     Metrics,
+    RuntimeSources,
+    RuntimeState,
     metrics_handler,
     metrics_middleware,
 )
@@ -53,8 +55,19 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         await store.ping()
         capabilities = await gateway.discover()
         await gateway.ensure_crd()
-        app[REGISTRY_KEY].register(KubeRequests(gateway.request_counts))
+        app[REGISTRY_KEY].register(KubeRequests(gateway.request_counts, gateway.request_seconds))
         services = build_services(gateway=gateway, store=store, settings=settings, tasks=tasks)
+        reconciler = services.reconciler
+        app[REGISTRY_KEY].register(
+            RuntimeState(
+                RuntimeSources(
+                    tasks_in_flight=lambda: tasks.active,
+                    websocket_sessions=lambda: len(app[bridge.STREAMS]),
+                    leader=lambda: reconciler.leader,
+                    watches=gateway.watch_stats,
+                )
+            )
+        )
         loops = [asyncio.create_task(_run(coro), name=name) for name, coro in gateway.informer_loops().items()]
         loops.append(asyncio.create_task(_run(services.reconcile_forever()), name="reconciler"))
         # Serve only once the caches hold the cluster's truth.

@@ -99,6 +99,19 @@ class KubeGateway:
         """Requests sent so far, by (verb, resource)."""
         return dict(self._http.calls)
 
+    def request_seconds(self) -> dict[tuple[str, str], float]:
+        """Seconds spent in those requests so far, by (verb, resource)."""
+        return dict(self._http.seconds)
+
+    def watch_stats(self) -> dict[str, tuple[int, float | None]]:
+        """Per watch cache: how often its watch restarted, and seconds since its last event or
+        bookmark (None before the first)."""
+        now = asyncio.get_running_loop().time()
+        return {
+            inf.name: (inf.restarts, None if inf.last_event_at is None else now - inf.last_event_at)
+            for inf in (self._records, self._pods)
+        }
+
     @property
     def reachable(self) -> bool:
         """False while the API server is found unreachable (actions then answer 503 at once)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -93,6 +93,9 @@ class KubeHTTP:
         # Requests sent, by "VERB resource" (exported at /metrics as zunk8s_kube_requests_total;
         # bench/requests.py counts what one action costs).
         self.calls: Counter[tuple[str, str]] = Counter()
+        # Seconds spent in those requests (request() only: streams last as long as they are
+        # open), for the latency of Kubernetes calls at /metrics.
+        self.seconds: defaultdict[tuple[str, str], float] = defaultdict(float)
         # Owns the probe task (started on the first suspicion, cancelled by close()).
         self.reachability = Reachability(self._probe, interval=probe_interval, suspect_after=suspect_after)
 
@@ -172,7 +175,26 @@ class KubeHTTP:
     ) -> Any:
         """One call. While the API server is unreachable: KubeUnavailable at once, or with
         ``wait_for_api`` (the informers' list) wait until it is back."""
-        self.calls[(method, resource_of(path))] += 1
+        key = (method, resource_of(path))
+        self.calls[key] += 1
+        started = asyncio.get_running_loop().time()
+        try:
+            return await self._request(method, path, params=params, body=body, content_type=content_type,
+                                       timeout=timeout, wait_for_api=wait_for_api)
+        finally:
+            self.seconds[key] += asyncio.get_running_loop().time() - started
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query | None,
+        body: Any,
+        content_type: str,
+        timeout: float | None,
+        wait_for_api: bool,
+    ) -> Any:
         async with self.reachability.guard(f"{method} {path}", wait=wait_for_api):
             headers = await self.auth_headers()
             headers["Accept"] = "application/json"

@@ -116,6 +116,10 @@ class Informer:
         self.store: dict[Key, Obj] = {}
         self.synced = asyncio.Event()
         self._handlers: list[Handler] = []
+        # Watch restarts (errors, 410 re-lists) and when the last event or bookmark arrived
+        # (loop time): what /metrics reports as the watch's health and lag.
+        self.restarts = 0
+        self.last_event_at: float | None = None
 
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
@@ -155,6 +159,7 @@ class Informer:
                 log.warning("informer_restart", informer=self.name, error=str(e))
             except Exception:
                 log.exception("informer_crashed", informer=self.name)
+            self.restarts += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
@@ -215,6 +220,7 @@ class Informer:
                             return  # resourceVersion too old: re-list
                         raise RuntimeError(f"watch error: {raw.get('message')}")
                     rv = str((raw.get("metadata") or {}).get("resourceVersion") or rv)
+                    self.last_event_at = asyncio.get_running_loop().time()
                     if kind == "BOOKMARK":
                         continue
                     obj = self._transform(raw)

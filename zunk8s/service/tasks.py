@@ -30,6 +30,11 @@ class TaskRunner:
         except Exception:
             log.exception("background_task_failed", task=name)
 
+    @property
+    def active(self) -> int:
+        """Background tasks in flight (actions' work, reconciles), for /metrics."""
+        return len(self._tasks)
+
     async def drain(self, timeout: float) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
