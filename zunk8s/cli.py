@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(_env_file=args.config, **overrides)  # type: ignore[call-arg]
     logconf.configure(fmt=settings.log_format, level=settings.log_level)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_timeout,
+    )
 
 
 if __name__ == "__main__":

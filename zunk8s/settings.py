@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     max_archive_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     # Every JSON request body but put_archive's (413 past it): Zun's bodies are a few KB.
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
+    # On SIGTERM zunk8s stops accepting connections, closes websocket sessions (1001) and lets
+    # requests in flight (a long exec, an archive) finish for at most this many seconds.
+    shutdown_timeout: float = Field(default=30.0, ge=0)
 
     @field_validator("public_url")
     @classmethod
