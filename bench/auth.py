@@ -14,30 +14,18 @@ import argparse
 import asyncio
 import json
 import secrets
-import shlex
 import statistics
-import subprocess
 import time
 from typing import Any
 
 import aiohttp
 
-from bench.support import HEADERS, ROOT, Zunk8s, cluster_env, delete_namespace, say, start_zunk8s
+from bench.support import HEADERS, Zunk8s, cluster_env, delete_namespace, deploy_env, say, start_zunk8s
 from zunk8s.kube.http import KubeHTTP
 from zunk8s.settings import KubeSettings
 from zunk8s.translate.names import namespace_for
 
 IMAGE = "localhost/zunk8s-busybox:1"
-
-
-def keystone_env() -> dict[str, str]:
-    out = subprocess.run([str(ROOT / "deploy" / "keystone"), "env"], check=True, capture_output=True, text=True).stdout
-    env: dict[str, str] = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
-    return env
 
 
 async def issue(session: aiohttp.ClientSession, ks: dict[str, str], user: str) -> tuple[str, str]:
@@ -93,7 +81,7 @@ async def main() -> None:
     parser.add_argument("--misses", type=int, default=60)
     args = parser.parse_args()
     env = cluster_env()
-    ks = keystone_env()
+    ks = deploy_env("keystone")
     prefix_noauth, prefix_ks = f"ba{secrets.token_hex(2)}-", f"bk{secrets.token_hex(2)}-"
     noauth = start_zunk8s(env, prefix=prefix_noauth, port=9651, extra={})
     keystone = start_zunk8s(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -38,16 +39,19 @@ def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def cluster_env() -> dict[str, str]:
-    out = subprocess.run(
-        [str(ROOT / "deploy" / "local-cluster"), "env"], check=True, capture_output=True, text=True
-    ).stdout
+def deploy_env(script: str) -> dict[str, str]:
+    """What ``deploy/<script> env`` exports (``export KEY="value"`` lines)."""
+    out = subprocess.run([str(ROOT / "deploy" / script), "env"], check=True, capture_output=True, text=True).stdout
     env = {}
     for line in out.splitlines():
         if line.startswith("export "):
             k, _, v = line[7:].partition("=")
-            env[k] = v.strip('"')
+            env[k] = shlex.split(v)[0] if v else ""
     return env
+
+
+def cluster_env() -> dict[str, str]:
+    return deploy_env("local-cluster")
 
 
 def proc_status_mib(pid: int, key: str) -> float:

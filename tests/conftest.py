@@ -8,13 +8,13 @@ running one (``deploy/local-cluster env`` answers) or brings it up once per test
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.exports import parse_exports
 from tests.keystone import Keystone, start_keystone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +32,7 @@ class Cluster:
 
 def _cluster_env() -> dict[str, str]:
     out = subprocess.run([str(LOCAL_CLUSTER), "env"], check=True, capture_output=True, text=True).stdout
-    env: dict[str, str] = {}
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            parts = shlex.split(value) if value else []
-            env[key] = parts[0] if parts else ""
+    env = parse_exports(out)
     # PATH is "<bin dir>:$PATH": the pinned kubectl lives in that bin dir.
     env["ZUNK8S_KUBECTL"] = str(Path(env.get("PATH", "").split(":")[0]) / "kubectl")
     return env

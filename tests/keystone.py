@@ -4,7 +4,6 @@ tokens issued and revoked through its REST API."""
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from tests.exports import parse_exports
 from zunk8s.settings import KeystoneSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,12 +72,7 @@ def keystone_command(*args: str, env: dict[str, str] | None = None) -> str:
 def start_keystone(env: dict[str, str] | None = None) -> Keystone:
     """``deploy/keystone up`` (quick when it already runs) and what ``env`` says of it."""
     keystone_command("up", env=env)
-    values: dict[str, str] = {}
-    for line in keystone_command("env", env=env).splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            parts = shlex.split(value) if value else []
-            values[key] = parts[0] if parts else ""
+    values = parse_exports(keystone_command("env", env=env))
     users = {
         name: User(
             name=values[f"ZUNK8S_TEST_KEYSTONE_{name.upper()}_USER"],

@@ -65,6 +65,12 @@ def kube_now() -> str:
     return kube_timestamp(now_utc())
 
 
+def keystone_time(text: str) -> float:
+    """Keystone's ``expires_at`` (ISO 8601, UTC, microseconds, ``Z``) as a POSIX time;
+    ValueError for anything else."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def log_time(stamp: str) -> datetime | None:
     """A kubelet log line's timestamp (RFC 3339 with nanoseconds, which ``fromisoformat``
     refuses), truncated to microseconds; None when it is not one."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,21 +16,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
+from tests.integration.zunapi import token_call as call
 from tests.keystone import Keystone, keystone_command, start_keystone
-from tests.serverproc import delete_namespaces
+from tests.serverproc import delete_namespaces, free_port
 from zunk8s.app import create_app
-from zunk8s.identity.keystone import keystone_time
+from zunk8s.clock import keystone_time
 from zunk8s.settings import AuthSettings, KeystoneSettings
-
-VERSION = {"OpenStack-API-Version": "container 1.40"}
-
-
-async def call(client: TestClient[Any, Any], method: str, path: str, token: str | None, **kw: Any) -> tuple[int, Any, Any]:
-    headers = dict(VERSION, **({"X-Auth-Token": token} if token is not None else {}))
-    headers.update(kw.pop("headers", {}))
-    async with client.request(method, path, headers=headers, **kw) as r:
-        body = await r.json() if r.content_type == "application/json" else await r.text()
-        return r.status, body, r.headers
 
 
 def keystone_app(cluster: Cluster, prefix: str, settings: KeystoneSettings) -> Any:
@@ -105,13 +95,6 @@ async def test_tokens_decide_who_calls(ks_client: TestClient[Any, Any], keystone
 
     status, _, _ = await call(ks_client, "DELETE", f"/v1/containers/{made['uuid']}?force=true", admin)
     assert status == 204
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ open, and a token removed from the file stops working without a restart."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -16,12 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
+from tests.integration.zunapi import token_call
 from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.identity.statictokens import new_entry
 from zunk8s.settings import AuthSettings
-
-HEADERS = {"OpenStack-API-Version": "container 1.40"}
 
 
 class Tokens:
@@ -53,12 +53,7 @@ async def static_client(cluster: Cluster, tmp_path: Path) -> AsyncIterator[tuple
 async def test_static_tokens(static_client: tuple[TestClient[Any, Any], Tokens], cluster: Cluster) -> None:
     client, tokens = static_client
 
-    async def call(method: str, path: str, token: str | None, **kw: Any) -> tuple[int, Any, Any]:
-        headers = dict(HEADERS, **({"X-Auth-Token": token} if token is not None else {}))
-        headers.update(kw.pop("headers", {}))
-        async with client.request(method, path, headers=headers, **kw) as r:
-            body = await r.json() if r.content_type == "application/json" else await r.text()
-            return r.status, body, r.headers
+    call = functools.partial(token_call, client)
 
     # Open without a token, as in Zun: version discovery; and the probes.
     for path in ("/", "/v1", "/healthz"):

@@ -89,3 +89,15 @@ class ZunAPI:
                 return
             await asyncio.sleep(0.1)
         raise AssertionError(f"{ident} was not deleted")
+
+
+async def token_call(
+    client: TestClient[Any, Any], method: str, path: str, token: str | None, **kw: Any
+) -> tuple[int, Any, Any]:
+    """A request with a token (keystone or static mode) instead of noauth's identity headers:
+    status, body (JSON or text) and headers."""
+    headers = {"OpenStack-API-Version": "container 1.40", **({"X-Auth-Token": token} if token is not None else {})}
+    headers.update(kw.pop("headers", {}))
+    async with client.request(method, path, headers=headers, **kw) as r:
+        body = await r.json() if r.content_type == "application/json" else await r.text()
+        return r.status, body, r.headers

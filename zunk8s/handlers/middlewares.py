@@ -84,12 +84,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             response.headers["Allow"] = e.headers["Allow"]
         return response
     except Exception as e:
-        # Zun errors, and Kubernetes failures as the service maps them (service/faults.py).
-        public = public_error(e)
+        public = _public_response(request, e)
         if public is not None:
-            if public.status >= 500:
-                log.warning("request_failed", error=repr(e), path=request.path)
-            return zun_error_response(public)
+            return public
         correlation = uuid.uuid4()
         log.exception("unhandled_error", path=request.path, correlation_id=str(correlation))
         return error_response(
@@ -99,6 +96,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             detail=f"Your request could not be handled because of a problem in the server. "
             f"Error Correlation id is: {correlation}",
         )
+
+
+def _public_response(request: web.Request, e: Exception) -> web.Response | None:
+    """Zun's answer to a Zun error, or to a Kubernetes failure as the service maps it
+    (service/faults.py); None for anything else (a bug: 500)."""
+    public = public_error(e)
+    if public is None:
+        return None
+    if public.status >= 500:
+        log.warning("request_failed", error=repr(e), path=request.path)
+    return zun_error_response(public)
 
 
 @web.middleware
@@ -112,12 +120,10 @@ async def version_middleware(request: web.Request, handler: Handler) -> web.Stre
     except NotAcceptable:
         raise  # Zun's webob 406s lose the version headers
     except Exception as e:
-        public = public_error(e)
+        public = _public_response(request, e)
         if public is None:
             raise
-        if public.status >= 500:
-            log.warning("request_failed", error=repr(e), path=request.path)
-        response = zun_error_response(public)
+        response = public
     _add_version_headers(response, raw)
     return response
 

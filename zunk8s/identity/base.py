@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +32,20 @@ class Unauthenticated(ZunError):
     def __init__(self, detail: str, *, www_authenticate: str | None = None) -> None:
         super().__init__(detail)
         self.www_authenticate = www_authenticate
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a token: what static tokens are listed by, and what the Keystone cache is
+    keyed by (neither holds tokens themselves: a memory or file dump hands out none)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def presented_token(headers: Mapping[str, str], *, www_authenticate: str | None = None) -> str:
+    """The token the request carries; Unauthenticated (401) if it carries none."""
+    token = headers.get(TOKEN_HEADER, "").strip()
+    if not token:
+        raise Unauthenticated("The request you have made requires authentication.", www_authenticate=www_authenticate)
+    return token
 
 
 class Authenticator(Protocol):

@@ -16,35 +16,24 @@ never a request let through.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import structlog
 
+from zunk8s.clock import keystone_time
 from zunk8s.errors import BackendUnavailable
-from zunk8s.identity.base import TOKEN_HEADER, Identity, Unauthenticated
+from zunk8s.identity.base import TOKEN_HEADER, Identity, Unauthenticated, presented_token, token_digest
 from zunk8s.settings import KeystoneSettings
 
 log = structlog.get_logger(__name__)
 
 # The service token is re-issued this long before Keystone says it expires.
 RENEW_BEFORE = 60.0
-
-
-def keystone_time(text: str) -> float:
-    """Keystone's ``expires_at`` (ISO 8601, UTC, microseconds, ``Z``) as a POSIX time."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-
-
-def token_key(token: str) -> str:
-    # The cache holds digests, not tokens: a memory dump does not hand out valid tokens.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def identity_from(token: Mapping[str, Any]) -> Identity:
@@ -113,10 +102,8 @@ class KeystoneAuthenticator:
         return Unauthenticated(detail, www_authenticate=self.www_authenticate)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Identity:
-        token = headers.get(TOKEN_HEADER, "").strip()
-        if not token:
-            raise self._unauthenticated("The request you have made requires authentication.")
-        key = token_key(token)
+        token = presented_token(headers, www_authenticate=self.www_authenticate)
+        key = token_digest(token)
         found, identity = self._cache.get(key, self._clock())
         if found:
             if identity is None:

@@ -12,7 +12,6 @@ a guessable token protects nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -23,7 +22,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zunk8s.filestamp import file_stamp
-from zunk8s.identity.base import TOKEN_HEADER, Identity, Unauthenticated
+from zunk8s.identity.base import Identity, Unauthenticated, presented_token, token_digest
 
 log = structlog.get_logger(__name__)
 
@@ -45,14 +44,10 @@ class TokenFile(BaseModel):
     tokens: list[TokenEntry]
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_entry(*, project_id: str, user_id: str, roles: list[str]) -> tuple[str, dict[str, Any]]:
     """A new random token and the line that grants it (the token is shown once, never stored)."""
     token = secrets.token_urlsafe(32)
-    entry = TokenEntry(sha256=digest(token), project_id=project_id, user_id=user_id, roles=roles)
+    entry = TokenEntry(sha256=token_digest(token), project_id=project_id, user_id=user_id, roles=roles)
     return token, entry.model_dump()
 
 
@@ -95,11 +90,9 @@ class StaticTokens:
         self._stamp = stamp
 
     async def authenticate(self, headers: Mapping[str, str]) -> Identity:
-        token = headers.get(TOKEN_HEADER, "").strip()
-        if not token:
-            raise Unauthenticated("The request you have made requires authentication.")
+        token = presented_token(headers)
         self._refresh()
-        identity = self._identities.get(digest(token))
+        identity = self._identities.get(token_digest(token))
         if identity is None:
             raise Unauthenticated("The token is not valid.")
         return identity

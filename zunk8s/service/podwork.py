@@ -206,18 +206,14 @@ class PodWork:
         pod = entry.status.pod
         if pod is not None and not not_running(await self._gw.live_pod(entry.namespace, pod)):
             await self.stop(entry, wait)  # its outcome is overtaken by the new Pod's
-        entry = await self.retire(self._latest(entry))
+        # A step above may have written the record (logs saved before a kill).
+        entry = await self.retire(self._ops.cached(entry))
         return await self.launch(entry, status="Restarting")
 
     async def start(self, entry: Entry, *, status: Status, **launch: Any) -> Changes | None:
         """Retire the previous Pod (keeping its logs) and launch the next one."""
         entry = await self.retire(entry)
         return await self.launch(entry, status=status, **launch)
-
-    def _latest(self, entry: Entry) -> Entry:
-        """The record as this replica has it now (a step of this work may have written it)."""
-        return self._ops.cached(entry)
-
 
 def _past_creating(pod: Pod | None) -> bool:
     return pod is None or observe_pod(pod).status != "Creating"

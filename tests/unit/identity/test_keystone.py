@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from zunk8s.identity.base import Identity, Unauthenticated
-from zunk8s.identity.keystone import TokenCache, identity_from, keystone_time, token_key
+from zunk8s.clock import keystone_time
+from zunk8s.identity.base import Identity, Unauthenticated, token_digest
+from zunk8s.identity.keystone import TokenCache, identity_from
 
 TOKEN = {
     "user": {"id": "u-1", "name": "alice"},
@@ -54,4 +55,4 @@ def test_cache_deadlines_and_size() -> None:
 
 
 def test_the_cache_keys_are_digests() -> None:
-    assert token_key("secret-token") != "secret-token" and len(token_key("x")) == 64
+    assert token_digest("secret-token") != "secret-token" and len(token_digest("x")) == 64

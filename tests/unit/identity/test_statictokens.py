@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from zunk8s.identity.base import Identity, Unauthenticated
-from zunk8s.identity.statictokens import StaticTokens, digest, new_entry
+from zunk8s.identity.base import Identity, Unauthenticated, token_digest
+from zunk8s.identity.statictokens import StaticTokens, new_entry
 
 
 class Clock:
@@ -26,7 +26,7 @@ def write(path: Path, entries: list[dict[str, object]]) -> None:
 
 async def test_tokens_map_to_identities_and_reload(tmp_path: Path) -> None:
     token, entry = new_entry(project_id="alpha", user_id="ci", roles=["member"])
-    assert entry["sha256"] == digest(token) and token not in json.dumps(entry)
+    assert entry["sha256"] == token_digest(token) and token not in json.dumps(entry)
     path = tmp_path / "tokens.json"
     write(path, [entry])
     clock = Clock()
