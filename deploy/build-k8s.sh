@@ -15,7 +15,7 @@ export NO_PROXY=127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 build_k8s() {
-  local cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet"
+  local cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
   local missing=0 c
   for c in $cmds; do [ -x "$BIN/$c" ] || missing=1; done
   [ "$missing" = 0 ] && return 0
@@ -54,7 +54,7 @@ for r in m.get("Replace") or []:
       ldf+=" -X $vp.gitVersion=$K8S_VERSION -X $vp.gitMajor=1 -X $vp.gitMinor=$minor"
       ldf+=" -X $vp.gitTreeState=clean -X $vp.buildDate=1970-01-01T00:00:00Z"
     done
-    for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kube-proxy; do
       [ -x "$BIN/$c" ] && continue
       log "building $c"
       CGO_ENABLED=0 go build -ldflags "$ldf" -o "$BIN/$c.tmp" "k8s.io/kubernetes/cmd/$c"

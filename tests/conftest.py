@@ -28,13 +28,17 @@ class Cluster:
     image: str
     minimal_image: str
     kubectl: str
+    helm: str
+    registry: str  # host:port of the cluster's registry, as this machine (and the kubelet) reach it
 
 
 def _cluster_env() -> dict[str, str]:
     out = subprocess.run([str(LOCAL_CLUSTER), "env"], check=True, capture_output=True, text=True).stdout
     env = parse_exports(out)
-    # PATH is "<bin dir>:$PATH": the pinned kubectl lives in that bin dir.
-    env["ZUNK8S_KUBECTL"] = str(Path(env.get("PATH", "").split(":")[0]) / "kubectl")
+    # PATH is "<kubernetes bin dir>:<tools bin dir>:$PATH": the pinned kubectl, then helm.
+    bins = env.get("PATH", "").split(":")
+    env["ZUNK8S_KUBECTL"] = str(Path(bins[0]) / "kubectl")
+    env["ZUNK8S_HELM"] = str(Path(bins[1]) / "helm")
     return env
 
 
@@ -63,6 +67,8 @@ def cluster() -> Cluster:
         image=env["ZUNK8S_TEST_IMAGE"],
         minimal_image=env["ZUNK8S_MINIMAL_IMAGE"],
         kubectl=env["ZUNK8S_KUBECTL"],
+        helm=env["ZUNK8S_HELM"],
+        registry=env["ZUNK8S_REGISTRY"],
     )
 
 

@@ -54,7 +54,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
     try:
         await store.ping()
         capabilities = await gateway.discover()
-        await gateway.ensure_crd()
+        await gateway.ensure_crd(create=settings.kube.manage_crd)
         app[REGISTRY_KEY].register(KubeRequests(gateway.request_counts, gateway.request_seconds))
         services = build_services(gateway=gateway, store=store, settings=settings, tasks=tasks)
         reconciler = services.reconciler

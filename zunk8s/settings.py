@@ -20,6 +20,9 @@ class KubeSettings(BaseModel):
     kubeconfig: str | None = None
     context: str | None = None
     namespace_prefix: str = "zun-"
+    # Create the ZunContainer CRD at start. The Helm chart installs the CRD itself and turns
+    # this off, so that zunk8s needs no write access to CustomResourceDefinitions.
+    manage_crd: bool = True
     request_timeout: float = 30.0
     # Scheduling knobs applied to every Pod, e.g. to steer benchmarks onto kwok nodes.
     node_selector: dict[str, str] = Field(default_factory=dict)

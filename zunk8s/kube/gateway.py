@@ -144,15 +144,23 @@ class KubeGateway:
         """Call ``handler(kind, record)`` for every record watch event."""
         self._records.add_handler(handler)
 
-    async def ensure_crd(self) -> None:
+    async def ensure_crd(self, *, create: bool) -> None:
+        """Wait until the CRD is Established; create it first when ``create`` (else it must exist)."""
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-        try:
-            await self._http.request("POST", path, body=crd.crd_manifest())
-            log.info("crd_created", crd=crd.CRD_NAME)
-        except KubeAlreadyExists:
-            pass
+        if create:
+            try:
+                await self._http.request("POST", path, body=crd.crd_manifest())
+                log.info("crd_created", crd=crd.CRD_NAME)
+            except KubeAlreadyExists:
+                pass
         for _ in range(100):
-            obj = await self._http.request("GET", f"{path}/{crd.CRD_NAME}")
+            try:
+                obj = await self._http.request("GET", f"{path}/{crd.CRD_NAME}")
+            except KubeNotFound:
+                raise RuntimeError(
+                    f"CRD {crd.CRD_NAME} is not installed and kube.manage_crd is off: install it "
+                    "(the Helm chart's crds/) or let zunk8s create it"
+                ) from None
             conditions = (obj.get("status") or {}).get("conditions") or []
             if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
                 return
