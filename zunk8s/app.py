@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from zunk8s.appkeys import AUTHENTICATOR, POLICY, SERVICES, SETTINGS, services_of
+from zunk8s.errors import BackendUnavailable
 from zunk8s.handlers import middlewares as mw
 from zunk8s.handlers.params import archive_body_limit
 from zunk8s.handlers.routes import add_routes
@@ -30,6 +31,7 @@ from zunk8s.policy.enforcer import PolicyEnforcer
 from zunk8s.service.services import Services, build_services
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.settings import Settings
+from zunk8s.state.protocol import StateStore
 from zunk8s.state.store import make_store
 from zunk8s.wsproxy import bridge
 
@@ -52,7 +54,7 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
     loops: list[asyncio.Task[None]] = []
     services: Services | None = None
     try:
-        await store.ping()
+        await _wait_for_store(store)
         capabilities = await gateway.discover()
         await gateway.ensure_crd(create=settings.kube.manage_crd)
         app[REGISTRY_KEY].register(KubeRequests(gateway.request_counts, gateway.request_seconds))
@@ -96,6 +98,24 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
         await store.close()
         await gateway.close()
         await authenticator.close()
+
+
+# Redis may start after zunk8s (a Helm install starts both at once): wait for it this long,
+# rather than exit and be restarted with a growing back-off.
+STORE_START_WAIT = 60.0
+
+
+async def _wait_for_store(store: StateStore) -> None:
+    deadline = asyncio.get_running_loop().time() + STORE_START_WAIT
+    while True:
+        try:
+            await store.ping()
+            return
+        except BackendUnavailable as e:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("waiting_for_state_store", detail=e.detail)
+            await asyncio.sleep(1.0)
 
 
 async def _run(awaitable: Awaitable[None]) -> None:

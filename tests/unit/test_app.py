@@ -30,8 +30,9 @@ DOWN_REDIS = "redis://127.0.0.1:1/0"
 class Kube:
     """The gateway's reachability surface (what Health reads of it)."""
 
-    def __init__(self, reachable: bool) -> None:
+    def __init__(self, reachable: bool, synced: bool = True) -> None:
         self.reachable = reachable
+        self.synced = synced
 
     def unavailable_error(self) -> KubeUnavailable:
         return KubeUnavailable("The Kubernetes API is unreachable since 2026-12-02 02:46:59 UTC (GET /readyz).")
@@ -67,6 +68,7 @@ def _app(*, redis_url: str | None, store: StateStore, http: Kube) -> web.Applica
         (False, Kube(True), ["redis"]),
         (True, Kube(False), ["kubernetes"]),
         (False, Kube(False), ["redis", "kubernetes"]),
+        (True, Kube(True, synced=False), ["caches"]),
     ],
 )
 async def test_probes_name_what_is_down(
@@ -93,4 +95,4 @@ async def test_without_redis_only_kubernetes_is_checked(stores: dict[bool, State
     async with TestClient(TestServer(app)) as client:
         r = await client.get("/readyz")
         assert r.status == 200
-        assert list((await r.json())["checks"]) == ["kubernetes"]
+        assert list((await r.json())["checks"]) == ["kubernetes", "caches"]

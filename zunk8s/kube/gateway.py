@@ -132,6 +132,11 @@ class KubeGateway:
         """The watch loops that keep the caches current, by name: the caller runs and owns them."""
         return {"informer:records": self._records.run(), "informer:pods": self._pods.run()}
 
+    @property
+    def synced(self) -> bool:
+        """Whether both caches have done their first list (they are kept current after it)."""
+        return self._records.synced.is_set() and self._pods.synced.is_set()
+
     async def wait_synced(self) -> None:
         """Until both caches hold the cluster's truth (their first list is done)."""
         await asyncio.gather(self._records.synced.wait(), self._pods.synced.wait())

@@ -32,6 +32,7 @@ class Health:
                 checks["redis"] = {"ok": False, "detail": f"{type(e).__name__}: {e}"}
         gw = self._gw
         checks["kubernetes"] = {"ok": True} if gw.reachable else {"ok": False, "detail": gw.unavailable_error().detail}
+        checks["caches"] = {"ok": True} if gw.synced else {"ok": False, "detail": "the watch caches have not listed yet"}
         return checks
 
     def capabilities(self) -> dict[str, Any]:
