@@ -2,7 +2,7 @@
 what it refuses, that its CRD is zunk8s's own, that its RBAC is exactly the table of what zunk8s
 calls, and that the environment it gives zunk8s is one zunk8s's settings accept.
 
-Needs helm (``ZUNK8S_HELM``, or ``helm`` on PATH: ``eval "$(deploy/local-cluster env)"``); no
+Needs helm (``ZUNK8S_HELM``, ``helm`` on PATH, or the one deploy/build-tools.sh builds); no
 cluster. Renders are shared per module: each ``helm template`` takes ~0.2 s.
 """
 
@@ -69,9 +69,19 @@ HARDENED_CONTAINER = {
 # --- rendering ---------------------------------------------------------------------------
 
 
+def _built_helm() -> str | None:
+    """The helm deploy/build-tools.sh builds (the pinned version), if it is built."""
+    tools_bin = subprocess.run(
+        ["bash", "-c", 'source "$1" && printf %s "$TOOLS_BIN"', "-", str(ROOT / "deploy" / "build-tools.sh")],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    helm = Path(tools_bin) / "helm"
+    return str(helm) if tools_bin and os.access(helm, os.X_OK) else None
+
+
 @pytest.fixture(scope="module")
 def helm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    found = os.environ.get("ZUNK8S_HELM") or shutil.which("helm")
+    found = os.environ.get("ZUNK8S_HELM") or shutil.which("helm") or _built_helm()
     if not found:
         pytest.fail(
             "helm is needed to render charts/zunk8s: set ZUNK8S_HELM to its path, or put it on PATH "
