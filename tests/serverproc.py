@@ -15,10 +15,35 @@ from pathlib import Path
 from tests.conftest import Cluster
 
 
-@dataclass(frozen=True)
-class Server:
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """Where a client reaches a zunk8s, and the token it sends (None: noauth, no token)."""
+
     url: str
     project: str
+    token: str | None = None
+
+    def client_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """``base`` (default: this process's environment) with the OS_* variables that point the
+        openstack CLI at this zunk8s: ``none`` auth, or ``admin_token`` with the static token."""
+        env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("OS_")}
+        env["OS_ENDPOINT"] = f"{self.url}/v1"
+        if self.token is None:
+            env["OS_AUTH_TYPE"] = "none"
+        else:
+            env.update(OS_AUTH_TYPE="admin_token", OS_TOKEN=self.token)
+        return env
+
+    @property
+    def auth_token(self) -> str:
+        """What python-zunclient sends as X-Auth-Token (noauth ignores it)."""
+        return self.token or "noauth"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Server(Endpoint):
+    """A ``zunk8s serve`` process started by ``start_server``."""
+
     process: subprocess.Popen[bytes]
     log: Path
 

@@ -11,12 +11,18 @@ usage:
              [--env K=V] [--workdir DIR]
   mkimage.py busybox --tag ... --out ...   (busybox-static rootfs with every applet linked)
   mkimage.py ... --print-key                (print the cache key of that build; writes nothing)
+  mkimage.py layers --tag ... --out X.tar --layer-dir DIR[=COMMENT] [--layer-dir ...] [--oci-dir D]
+             [--user UID:GID] [--entrypoint ...] [--cmd ...] [--env K=V] [--workdir DIR]
+             (one layer per directory tree, bottom first, each a reproducible tar of that tree;
+              --oci-dir also writes an OCI image layout with the same layers and config;
+              prints a JSON summary: image id, layer digests and sizes)
 """
 import argparse
 import hashlib
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import tarfile
@@ -125,9 +131,182 @@ def write_archive(layer, out, tag, config_extra):
     os.replace(tmp, out)
 
 
+class _HashingWriter:
+    """A file wrapper that hashes and counts what tarfile writes, so a layer is read once."""
+
+    def __init__(self, f):
+        self.f, self.h, self.size = f, hashlib.sha256(), 0
+
+    def write(self, b):
+        self.h.update(b)
+        self.size += len(b)
+        return self.f.write(b)
+
+    def tell(self):
+        return self.size
+
+
+def _dir_entries(root, rel=""):
+    """(relative path, lstat) of every entry under root, parents first, names sorted."""
+    for name in sorted(os.listdir(os.path.join(root, rel) if rel else root)):
+        path = f"{rel}/{name}" if rel else name
+        st = os.lstat(os.path.join(root, path))
+        yield path, st
+        if stat.S_ISDIR(st.st_mode):
+            yield from _dir_entries(root, path)
+
+
+def write_dir_layer(root, out):
+    """Write the tree under root as a reproducible layer tar: sorted, mtime 0, owner 0:0 (numeric,
+    no names), permission bits kept but never setuid/setgid, hard links stored as plain files.
+    Returns (sha256 hex, size)."""
+    with open(out, "wb") as f:
+        w = _HashingWriter(f)
+        with tarfile.open(fileobj=w, mode="w", format=tarfile.PAX_FORMAT) as t:
+            for path, st in _dir_entries(root):
+                ti = tarfile.TarInfo(path)
+                ti.mtime = MTIME
+                ti.uid = ti.gid = 0
+                ti.uname = ti.gname = ""
+                ti.mode = stat.S_IMODE(st.st_mode) & ~0o6000
+                full = os.path.join(root, path)
+                if stat.S_ISDIR(st.st_mode):
+                    ti.type = tarfile.DIRTYPE
+                    t.addfile(ti)
+                elif stat.S_ISLNK(st.st_mode):
+                    ti.type = tarfile.SYMTYPE
+                    ti.linkname = os.readlink(full)
+                    t.addfile(ti)
+                elif stat.S_ISREG(st.st_mode):
+                    ti.type = tarfile.REGTYPE
+                    ti.size = st.st_size
+                    with open(full, "rb") as src:
+                        t.addfile(ti, src)
+                else:
+                    raise SystemExit(f"mkimage: {full}: not a file, directory or symlink")
+    return w.h.hexdigest(), w.size
+
+
+def _add_bytes(t, name, content):
+    ti = tarfile.TarInfo(name)
+    ti.mtime = MTIME
+    ti.mode = 0o644
+    ti.size = len(content)
+    t.addfile(ti, io.BytesIO(content))
+
+
+def _add_file(t, name, path):
+    ti = tarfile.TarInfo(name)
+    ti.mtime = MTIME
+    ti.mode = 0o644
+    ti.size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        t.addfile(ti, f)
+
+
+def write_layers_image(a, cfg):
+    """The `layers` mode: a docker-archive (and optionally an OCI layout) from directory trees."""
+    out_dir = os.path.dirname(os.path.abspath(a.out))
+    tmp = os.path.join(out_dir, ".layers-" + os.path.basename(a.out))
+    os.makedirs(tmp, exist_ok=True)
+    layers = []  # (sha256 hex, size, tmp path, comment)
+    for i, spec in enumerate(a.layer_dir):
+        root, _, comment = spec.partition("=")
+        path = os.path.join(tmp, f"{i}.tar")
+        digest, size = write_dir_layer(root, path)
+        layers.append((digest, size, path, comment or os.path.basename(root.rstrip("/"))))
+    history = [{"created": "1970-01-01T00:00:00Z", "created_by": "zunk8s deploy/build-image: " + c} for *_, c in layers]
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "1970-01-01T00:00:00Z",
+        "config": cfg,
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + d for d, *_ in layers]},
+        "history": history,
+    }
+    config_bytes = json.dumps(config, sort_keys=True).encode()
+    config_digest = hashlib.sha256(config_bytes).hexdigest()
+    repo, _, tag = a.tag.rpartition(":")
+    # docker-archive: <config digest>.json, <layer digest>/layer.tar, manifest.json, repositories
+    manifest = [
+        {"Config": config_digest + ".json", "RepoTags": [a.tag], "Layers": [d + "/layer.tar" for d, *_ in layers]}
+    ]
+    with open(a.out + ".tmp", "wb") as f, tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as t:
+        _add_bytes(t, config_digest + ".json", config_bytes)
+        done = set()
+        for digest, _, path, _ in layers:
+            if digest in done:
+                continue
+            done.add(digest)
+            ti = tarfile.TarInfo(digest)
+            ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, MTIME
+            t.addfile(ti)
+            _add_file(t, digest + "/layer.tar", path)
+        _add_bytes(t, "manifest.json", json.dumps(manifest).encode())
+        _add_bytes(t, "repositories", json.dumps({repo: {tag: layers[-1][0]}}).encode())
+    os.replace(a.out + ".tmp", a.out)
+    summary = {
+        "tag": a.tag,
+        "image_id": "sha256:" + config_digest,
+        "archive": a.out,
+        "archive_size": os.path.getsize(a.out),
+        "layers": [{"digest": "sha256:" + d, "size": s, "comment": c} for d, s, _, c in layers],
+    }
+    if a.oci_dir:
+        # OCI image layout: uncompressed layer blobs (hard links of the layer tars just written).
+        blobs = os.path.join(a.oci_dir, "blobs", "sha256")
+        os.makedirs(blobs, exist_ok=True)
+        for digest, _, path, _ in layers:
+            dst = os.path.join(blobs, digest)
+            if not os.path.exists(dst):
+                os.link(path, dst)
+        with open(os.path.join(blobs, config_digest), "wb") as f:
+            f.write(config_bytes)
+        oci_manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + config_digest,
+                "size": len(config_bytes),
+            },
+            "layers": [
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + d, "size": s}
+                for d, s, *_ in layers
+            ],
+        }
+        mbytes = json.dumps(oci_manifest, sort_keys=True).encode()
+        mdigest = hashlib.sha256(mbytes).hexdigest()
+        with open(os.path.join(blobs, mdigest), "wb") as f:
+            f.write(mbytes)
+        index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:" + mdigest,
+                    "size": len(mbytes),
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                    "annotations": {"org.opencontainers.image.ref.name": tag, "io.containerd.image.name": a.tag},
+                }
+            ],
+        }
+        with open(os.path.join(a.oci_dir, "index.json"), "w") as f:
+            json.dump(index, f, sort_keys=True)
+        with open(os.path.join(a.oci_dir, "oci-layout"), "w") as f:
+            json.dump({"imageLayoutVersion": "1.0.0"}, f)
+        summary["oci_dir"] = a.oci_dir
+        summary["manifest_digest"] = "sha256:" + mdigest
+    for *_, path, _ in layers:
+        os.unlink(path)
+    os.rmdir(tmp)
+    print(json.dumps(summary, indent=1))
+
+
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", nargs="?", default="plain", choices=["plain", "busybox"])
+    p.add_argument("mode", nargs="?", default="plain", choices=["plain", "busybox", "layers"])
     p.add_argument("--tag", required=True)
     p.add_argument("--out")
     p.add_argument("--busybox", default="/bin/busybox")
@@ -140,6 +319,9 @@ def parse(argv):
     p.add_argument("--env", action="append", default=[])
     p.add_argument("--workdir", default="/")
     p.add_argument("--print-key", action="store_true")
+    p.add_argument("--layer-dir", action="append", default=[], help="layers mode: DIR[=COMMENT], bottom first")
+    p.add_argument("--oci-dir", help="layers mode: also write an OCI image layout here")
+    p.add_argument("--user", help="layers mode: the image's User, e.g. 10001:10001")
     return p.parse_args(argv)
 
 
@@ -171,6 +353,8 @@ def main(argv):
         cfg["Entrypoint"] = json.loads(a.entrypoint)
     if a.cmd:
         cfg["Cmd"] = json.loads(a.cmd)
+    if a.print_key and a.mode == "layers":
+        sys.exit("--print-key: not for layers mode (key the build on the trees' inputs instead)")
     if a.print_key:
         # Cache key: this script, the arguments, and every input file's content.
         h = hashlib.sha256()
@@ -185,6 +369,18 @@ def main(argv):
         return 0
     if not a.out:
         sys.exit("--out is required")
+    if a.mode == "layers":
+        # An --env K=V replaces the default of the same name (PATH) instead of adding a second one.
+        env = {}
+        for kv in [PATH_ENV] + a.env:
+            env[kv.split("=", 1)[0]] = kv
+        cfg["Env"] = list(env.values())
+        if a.user:
+            cfg["User"] = a.user
+        if not a.layer_dir:
+            sys.exit("layers mode needs at least one --layer-dir")
+        write_layers_image(a, cfg)
+        return 0
     write_archive(build_layer(a, a.mode), a.out, a.tag, cfg)
     return 0
 

@@ -1,18 +1,34 @@
-"""A real ``zunk8s serve`` process on a free port, for the real clients to talk to."""
+"""The zunk8s the real clients talk to: a ``zunk8s serve`` process on a free port (noauth), or,
+with ZUNK8S_E2E_TARGET=helm, zunk8s installed in the cluster with the Helm chart (2 replicas and
+Redis behind a Service, static tokens), as deploy/run-tests runs the client suites a second time."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Server, start_server, stop_server
+from tests.serverproc import Endpoint, start_server, stop_server
+
+TARGET = os.environ.get("ZUNK8S_E2E_TARGET", "process")
+if TARGET not in ("process", "helm"):
+    pytest.fail(f"ZUNK8S_E2E_TARGET must be process or helm, not {TARGET!r}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    if TARGET == "helm":
+        from tests import helmrelease
+
+        release = helmrelease.install(cluster, project="e2e", workdir=tmp_path_factory.mktemp("helm"))
+        try:
+            yield release.endpoint
+        finally:
+            helmrelease.uninstall(cluster, release)
+        return
     prefix = f"ze{secrets.token_hex(3)}-"
     srv = start_server(
         cluster, project="e2e", prefix=prefix, log=tmp_path_factory.mktemp("zunk8s") / "server.log"

@@ -1,9 +1,8 @@
-"""The unmodified `openstack appcontainer` CLI (OS_AUTH_TYPE=none) and python-zunclient against zunk8s."""
+"""The unmodified `openstack appcontainer` CLI and python-zunclient against zunk8s (noauth, or a static token in the Helm-installed target)."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Server
+from tests.serverproc import Endpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -24,23 +23,20 @@ if OPENSTACK is None:  # pragma: no cover - deploy/install-python-deps installs 
     pytest.fail("the openstack CLI (python-openstackclient + python-zunclient) is not installed", pytrace=False)
 
 
-def osc(server: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OS_AUTH_TYPE": "none", "OS_ENDPOINT": f"{server.url}/v1"}
-    for key in ("OS_CLOUD", "OS_AUTH_URL", "OS_TOKEN"):
-        env.pop(key, None)
-    proc = subprocess.run([str(OPENSTACK), *args], env=env, capture_output=True, text=True, timeout=120)
+def osc(server: Endpoint, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([str(OPENSTACK), *args], env=server.client_env(), capture_output=True, text=True, timeout=120)
     if check:
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
     return proc
 
 
-def show(server: Server, ident: str) -> dict[str, Any]:
+def show(server: Endpoint, ident: str) -> dict[str, Any]:
     out = osc(server, "appcontainer", "show", ident, "-f", "json").stdout
     data: dict[str, Any] = json.loads(out)
     return data
 
 
-def wait_status(server: Server, ident: str, status: str, timeout: float = 60) -> dict[str, Any]:
+def wait_status(server: Endpoint, ident: str, status: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     last: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -60,7 +56,7 @@ def pod_phase(cluster: Cluster, uuid: str) -> list[str]:
     return out.split()
 
 
-def test_cli_lifecycle(server: Server, cluster: Cluster) -> None:
+def test_cli_lifecycle(server: Endpoint, cluster: Cluster) -> None:
     image = cluster.image
     osc(server, "appcontainer", "create", "--name", "cli-1", image, "sleep", "3600")
     created = wait_status(server, "cli-1", "Created")
@@ -89,7 +85,7 @@ def test_cli_lifecycle(server: Server, cluster: Cluster) -> None:
     assert gone.returncode != 0 and "could not be found" in gone.stderr
 
 
-def test_cli_run_and_logs(server: Server, cluster: Cluster) -> None:
+def test_cli_run_and_logs(server: Endpoint, cluster: Cluster) -> None:
     osc(server, "appcontainer", "run", "--name", "cli-run", "--wait", cluster.image, "sh", "-c", "echo from-cli; sleep 3600")
     running = show(server, "cli-run")
     assert running["status"] == "Running"
@@ -102,10 +98,10 @@ def test_cli_run_and_logs(server: Server, cluster: Cluster) -> None:
     osc(server, "appcontainer", "delete", "--stop", "cli-run", "--wait")
 
 
-def test_python_api(server: Server, cluster: Cluster) -> None:
+def test_python_api(server: Endpoint, cluster: Cluster) -> None:
     from zunclient import client
 
-    zun = client.Client("1", endpoint_override=f"{server.url}/v1", auth_token="anything")
+    zun = client.Client("1", endpoint_override=f"{server.url}/v1", auth_token=server.auth_token)
     assert "40" in str(zun.api_version)
     c = zun.containers.run(name="py-1", image=cluster.image, command=["sleep", "3600"])
     deadline = time.monotonic() + 60
@@ -115,7 +111,7 @@ def test_python_api(server: Server, cluster: Cluster) -> None:
     zun.containers.update(c.uuid, name="py-2")
     assert zun.containers.get("py-2").uuid == c.uuid
     # rename exists up to microversion 1.13 (PATCH replaces it after).
-    old = client.Client("1.13", endpoint_override=f"{server.url}/v1", auth_token="anything")
+    old = client.Client("1.13", endpoint_override=f"{server.url}/v1", auth_token=server.auth_token)
     old.containers.rename(c.uuid, "py-3")
     assert zun.containers.get("py-3").uuid == c.uuid
     zun.containers.stop(c.uuid, timeout=1)

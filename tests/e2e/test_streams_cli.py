@@ -21,16 +21,13 @@ import pytest
 
 from tests.conftest import Cluster
 from tests.e2e.test_openstack_cli import OPENSTACK, osc, show, wait_status
-from tests.serverproc import Server
+from tests.serverproc import Endpoint
 
 pytestmark = pytest.mark.e2e
 
 
-def _env(server: Server) -> dict[str, str]:
-    env = {**os.environ, "OS_AUTH_TYPE": "none", "OS_ENDPOINT": f"{server.url}/v1", "TERM": "xterm"}
-    for key in ("OS_CLOUD", "OS_AUTH_URL", "OS_TOKEN"):
-        env.pop(key, None)
-    return env
+def _env(server: Endpoint) -> dict[str, str]:
+    return {**server.client_env(), "TERM": "xterm"}
 
 
 class Terminal:
@@ -80,14 +77,14 @@ class Terminal:
 
 
 @pytest.fixture(scope="module")
-def box(server: Server, cluster: Cluster) -> Iterator[str]:
+def box(server: Endpoint, cluster: Cluster) -> Iterator[str]:
     osc(server, "appcontainer", "run", "--name", "sbox", "--wait", cluster.image, "sh", "-c",
         "echo one; echo two >&2; echo three; sleep 3600")
     yield "sbox"
     osc(server, "appcontainer", "delete", "--stop", "sbox", "--wait", check=False)
 
 
-def test_logs_flags(server: Server, box: str) -> None:
+def test_logs_flags(server: Endpoint, box: str) -> None:
     deadline = time.monotonic() + 20
     out = ""
     while "three" not in out and time.monotonic() < deadline:
@@ -108,7 +105,7 @@ def test_logs_flags(server: Server, box: str) -> None:
 
 
 @pytest.mark.parametrize("code", [0, 1, 42])
-def test_exec_exit_codes(server: Server, box: str, code: int) -> None:
+def test_exec_exit_codes(server: Endpoint, box: str, code: int) -> None:
     proc = osc(server, "appcontainer", "exec", box, "sh", "-c", f"echo exit-{code}; exit {code}", check=False)
     assert proc.returncode == code, proc.stderr
     assert f"exit-{code}" in proc.stdout
@@ -130,13 +127,13 @@ def _check_shell(term: Terminal, *, size: tuple[int, int], resize_to: tuple[int,
     assert term.wait() == 0
 
 
-def test_exec_interactive_on_a_pty_with_resize(server: Server, box: str) -> None:
+def test_exec_interactive_on_a_pty_with_resize(server: Endpoint, box: str) -> None:
     term = Terminal([str(OPENSTACK), "appcontainer", "exec", "--interactive", box, "sh"], _env(server), rows=24, cols=80)
     term.expect("press Enter")
     _check_shell(term, size=(24, 80), resize_to=(40, 100))
 
 
-def test_run_interactive_and_attach(server: Server, cluster: Cluster) -> None:
+def test_run_interactive_and_attach(server: Endpoint, cluster: Cluster) -> None:
     term = Terminal(
         [str(OPENSTACK), "appcontainer", "run", "--interactive", "--name", "tty-1", cluster.image, "sh"],
         _env(server), rows=30, cols=90,
@@ -159,7 +156,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_cp_50mb_both_ways(server: Server, box: str, tmp_path: Path) -> None:
+def test_cp_50mb_both_ways(server: Endpoint, box: str, tmp_path: Path) -> None:
     src = tmp_path / "big.bin"
     src.write_bytes(os.urandom(50 * 1024 * 1024))
     osc(server, "appcontainer", "cp", str(src), f"{box}:/tmp/")
@@ -171,10 +168,10 @@ def test_cp_50mb_both_ways(server: Server, box: str, tmp_path: Path) -> None:
     assert _sha(dest / "big.bin") == _sha(src)
 
 
-def test_top_through_the_python_api(server: Server, box: str) -> None:
+def test_top_through_the_python_api(server: Endpoint, box: str) -> None:
     from zunclient import client
 
-    zun = client.Client("1", endpoint_override=f"{server.url}/v1", auth_token="x")
+    zun = client.Client("1", endpoint_override=f"{server.url}/v1", auth_token=server.auth_token)
     top = zun.containers.top(show(server, box)["uuid"])
     assert "PID" in top["Titles"]
     assert any("sleep 3600" in row[-1] for row in top["Processes"])
@@ -182,7 +179,7 @@ def test_top_through_the_python_api(server: Server, box: str) -> None:
     assert narrow["Titles"] == ["PID", "COMMAND"]
 
 
-def test_cp_into_a_missing_directory_fails_at_once(server: Server, box: str, tmp_path: Path) -> None:
+def test_cp_into_a_missing_directory_fails_at_once(server: Endpoint, box: str, tmp_path: Path) -> None:
     # Issue #13: this hung for the whole archive timeout about 1 time in 4.
     src = tmp_path / "five.bin"
     src.write_bytes(os.urandom(5 * 1024 * 1024))
