@@ -8,6 +8,7 @@ reached at its Service's ClusterIP, from this machine, through kube-proxy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -38,9 +39,11 @@ class Release:
         return self.endpoint.url
 
 
+@functools.cache
 def images() -> dict[str, str]:
     """ZUNK8S_IMAGE and ZUNK8S_REDIS_IMAGE, as the cluster's kubelet pulls them (built and
-    pushed by deploy/build-image when not already there; cached, so seconds when nothing changed)."""
+    pushed by deploy/build-image when not already there; cached, so seconds when nothing changed;
+    asked once per process)."""
     out = subprocess.run([str(BUILD_IMAGE), "--push", "--print-tags"], check=True, capture_output=True, text=True)
     found = {}
     for line in out.stdout.splitlines():
@@ -72,6 +75,8 @@ def helm(cluster: Cluster, *args: str, timeout: float = 300) -> subprocess.Compl
     run_env = {
         "PATH": "/usr/bin:/bin",
         "KUBECONFIG": cluster.kubeconfig,
+        # helm keeps a discovery cache in $HOME/.kube: without a HOME that is the current directory.
+        "HOME": str(home),
         "HELM_CACHE_HOME": str(home / "cache"),
         "HELM_CONFIG_HOME": str(home / "config"),
         "HELM_DATA_HOME": str(home / "data"),
