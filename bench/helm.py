@@ -28,8 +28,8 @@ from typing import Any
 
 import aiohttp
 
-from bench.run import direct_run_to_running
-from bench.support import cluster_env, delete_namespace, say, wait_sa
+from bench.run import direct_run_to_running, zun_run_to_running
+from bench.support import HEADERS, cluster_env, delete_namespace, say, wait_sa
 from tests.conftest import Cluster
 from tests.helmrelease import CHART, helm, images, install, kubectl, release_values, uninstall
 from zunk8s.kube.http import KubeHTTP
@@ -94,33 +94,20 @@ def bench_install(c: Cluster, work: Path) -> None:
           f"{restart_s:.1f} s, ratio {up_s / restart_s:.2f}")
 
 
-async def run_to_running(session: aiohttp.ClientSession, url: str, token: str, image: str) -> float:
-    headers = {"OpenStack-API-Version": "container 1.40", "X-Auth-Token": token, "Content-Type": "application/json"}
-    body = {"image": image, "command": ["sleep", "3600"]}
-    t0 = time.perf_counter()
-    async with session.post(f"{url}/v1/containers?run=true", data=json.dumps(body), headers=headers) as r:
-        uuid = (await r.json())["uuid"]
-    while True:
-        async with session.get(f"{url}/v1/containers/{uuid}", headers=headers) as r:
-            if (await r.json())["status"] == "Running":
-                return time.perf_counter() - t0
-        await asyncio.sleep(0.01)
-
-
 async def bench_run(c: Cluster, work: Path, runs: int) -> None:
     release = install(c, project="bench", workdir=work)
     http = await KubeHTTP.connect(KubeSettings(kubeconfig=c.kubeconfig))
     direct_ns = f"{release.prefix}direct"
     await http.request("POST", "/api/v1/namespaces", body={"metadata": {"name": direct_ns}})
     await wait_sa(http, direct_ns)
-    token = release.endpoint.auth_token
+    headers = {**HEADERS, "X-Auth-Token": release.endpoint.auth_token}
     zun, direct = [], []
     try:
         async with aiohttp.ClientSession() as s:
-            await run_to_running(s, release.url, token, c.image)  # warm up both paths
+            await zun_run_to_running(s, release.url, c.image, headers)  # warm up both paths
             await direct_run_to_running(http, direct_ns, c.image, 999)
             for i in range(runs):
-                zun.append(await run_to_running(s, release.url, token, c.image))
+                zun.append((await zun_run_to_running(s, release.url, c.image, headers))[0])
                 direct.append(await direct_run_to_running(http, direct_ns, c.image, i))
     finally:
         await delete_namespace(http, direct_ns, timeout=120)

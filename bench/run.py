@@ -48,13 +48,15 @@ from zunk8s.kube.http import KubeHTTP
 from zunk8s.settings import KubeSettings
 
 
-async def zun_run_to_running(session: aiohttp.ClientSession, url: str, image: str) -> tuple[float, str]:
+async def zun_run_to_running(
+    session: aiohttp.ClientSession, url: str, image: str, headers: dict[str, str] = HEADERS
+) -> tuple[float, str]:
     body = {"image": image, "command": ["sleep", "3600"]}
     t0 = time.perf_counter()
-    async with session.post(f"{url}/v1/containers?run=true", data=json.dumps(body), headers=HEADERS) as r:
+    async with session.post(f"{url}/v1/containers?run=true", data=json.dumps(body), headers=headers) as r:
         uuid = (await r.json())["uuid"]
     while True:
-        async with session.get(f"{url}/v1/containers/{uuid}", headers=HEADERS) as r:
+        async with session.get(f"{url}/v1/containers/{uuid}", headers=headers) as r:
             if (await r.json())["status"] == "Running":
                 return time.perf_counter() - t0, uuid
         await asyncio.sleep(0.01)
