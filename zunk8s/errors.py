@@ -146,3 +146,49 @@ class BackendError(ZunError):
 
     status = 500
     code = ""
+
+
+# --- the Neutron-compatible API (/network/v2.0): the same hierarchy; its envelope names the
+# class as Neutron's "type" (envelope.neutron_error_response).
+
+
+class SecurityGroupNotFound(NotFound):
+    code = "security-group-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Security group {ident} does not exist")
+
+
+class SecurityGroupRuleNotFound(NotFound):
+    code = "security-group-rule-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Security group rule {ident} does not exist")
+
+
+class SecurityGroupRuleExists(Conflict):
+    code = "security-group-rule-exists"
+
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"Security group rule already exists. Rule id is {rule_id}.")
+
+
+class SecurityGroupInUse(Conflict):
+    code = "security-group-in-use"
+
+    def __init__(self, group_id: str) -> None:
+        super().__init__(f"Security Group {group_id} in use.")
+
+
+class SecurityGroupCannotRemoveDefault(Conflict):
+    code = "security-group-cannot-remove-default"
+
+    def __init__(self) -> None:
+        super().__init__("Insufficient rights for removing default security group.")
+
+
+class SecurityGroupDefaultAlreadyExists(Conflict):
+    code = "security-group-default-already-exists"
+
+    def __init__(self) -> None:
+        super().__init__("Default security group already exists.")

@@ -34,6 +34,22 @@ class KubeSettings(BaseModel):
     stop_timeout: int = Field(default=10, ge=0)
 
 
+class NetworkSettings(BaseModel):
+    """Security groups and networks (the /network API and NetworkPolicies)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # The cluster's Pod address ranges. A security-group rule's remote CIDR that contains them
+    # also means "Pods on the container's networks"; one that covers only part of them is
+    # refused (Pod addresses are not stable). Empty: every CIDR is taken as outside the cluster.
+    pod_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("pod_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(c)) for c in v]
+
+
 class KeystoneSettings(BaseModel):
     """zunk8s's own service user, with which it validates the tokens clients send."""
 
@@ -113,6 +129,7 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"
     kube: KubeSettings = Field(default_factory=KubeSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     # A policy.yaml overriding Zun's default rules (`zunk8s policy` prints the effective ones);
     # read again when it changes.

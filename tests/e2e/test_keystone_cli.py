@@ -140,3 +140,32 @@ def test_clients_through_keystone(ks_server: Server, keystone: Keystone, cluster
         time.sleep(0.5)
     else:
         raise AssertionError("ks-1 was not deleted")
+
+
+def test_security_groups_through_the_network_endpoint(ks_server: Server, keystone: Keystone) -> None:
+    """The unmodified `openstack security group` commands, finding zunk8s as the catalog's
+    `network` service (openstacksdk appends /v2.0): Neutron's default group, a group and a rule
+    by name, the listing, Neutron's 409 for a duplicate, and deletes."""
+
+    def js(user: str, *args: str) -> Any:
+        return json.loads(osc(keystone, user, *args, "-f", "json").stdout)
+
+    name = f"web-{int(time.time() * 1000) % 100000}"
+    group = js("alice", "security", "group", "create", name, "--description", "web servers")
+    assert (group["name"], group["description"]) == (name, "web servers")
+    rule = js("alice", "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "80:81",
+              "--remote-group", "default", name)
+    assert (rule["port_range_min"], rule["port_range_max"], rule["protocol"]) == (80, 81, "tcp")
+    listed = {g["Name"] for g in js("alice", "security", "group", "list")}
+    assert {"default", name} <= listed
+    assert name not in {g["Name"] for g in js("bob", "security", "group", "list")}
+    rules = js("alice", "security", "group", "rule", "list", name)
+    assert rule["id"] in {r["ID"] for r in rules}
+    again = osc(keystone, "alice", "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "80:81",
+                "--remote-group", "default", name, check=False)
+    assert again.returncode != 0 and "Security group rule already exists" in again.stderr
+    refused = osc(keystone, "alice", "security", "group", "rule", "create", "--protocol", "icmp", name, check=False)
+    assert refused.returncode != 0 and "TCP, UDP and SCTP" in refused.stderr
+    osc(keystone, "alice", "security", "group", "rule", "delete", rule["id"])
+    osc(keystone, "alice", "security", "group", "delete", name)
+    assert name not in {g["Name"] for g in js("alice", "security", "group", "list")}

@@ -124,6 +124,25 @@ def test_two_ready_replicas_and_redis_behind_the_service(cluster: Cluster, relea
     assert len(api) == 2, services  # both replicas report through the shared Redis
 
 
+def test_redis_answers_zunk8s_and_nobody_else(cluster: Cluster, release: Release) -> None:
+    """The chart's NetworkPolicy, enforced by the cluster's engine, with real packets: another
+    Pod in the release's namespace gets no answer from Redis (without the policy Redis would
+    answer it, with -NOAUTH), while both zunk8s replicas keep using it."""
+    ns = release.namespace
+    kubectl(cluster, "-n", ns, "run", "intruder", f"--image={cluster.image}", "--restart=Never",
+            "--command", "--", "sleep", "300")
+    try:
+        kubectl(cluster, "-n", ns, "wait", "--for=condition=Ready", "pod/intruder", "--timeout=60s")
+        out = kubectl(cluster, "-n", ns, "exec", "intruder", "--", "sh", "-c",
+                      f"printf 'PING\\r\\n' | nc -w 3 {release.name}-redis 6379; echo rc=$?", check=False)
+        assert "NOAUTH" not in out and "PONG" not in out, out
+        status, services = call(release.admin, "GET", "/v1/services")
+        assert status == 200
+        assert len([s for s in services["services"] if s["binary"] == "zun-api" and s["state"] == "up"]) == 2
+    finally:
+        kubectl(cluster, "-n", ns, "delete", "pod", "intruder", "--now", check=False)
+
+
 def test_metrics_of_each_replica_show_the_request_just_made(cluster: Cluster, release: Release) -> None:
     for pod_ip in [p["status"]["podIP"] for p in wait_replicas_ready(cluster, release)]:
         url = f"http://{pod_ip}:9517"

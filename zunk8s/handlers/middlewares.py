@@ -11,8 +11,8 @@ from aiohttp import web
 
 from zunk8s import microversions as mv
 from zunk8s.appkeys import AUTHENTICATOR, CALLER, POLICY, REQUEST_ID, VERSION
-from zunk8s.envelope import error_response, zun_error_response
-from zunk8s.errors import NotAcceptable
+from zunk8s.envelope import error_response, neutron_error, neutron_error_response, zun_error_response
+from zunk8s.errors import NotAcceptable, ZunError
 from zunk8s.identity.base import Unauthenticated
 from zunk8s.service.context import Caller
 from zunk8s.service.faults import public_error
@@ -29,6 +29,15 @@ _VERSIONLESS_API = ("/containers", "/hosts", "/services")
 
 def _is_api_path(path: str) -> bool:
     return path.startswith("/v1") or path.startswith(_VERSIONLESS_API)
+
+
+def _is_network_path(path: str) -> bool:
+    """The Neutron-compatible API (handlers/neutron.py): Neutron's envelope, no microversions."""
+    return path == "/network" or path.startswith("/network/")
+
+
+def _envelope(request: web.Request, e: ZunError) -> web.Response:
+    return neutron_error_response(e) if _is_network_path(request.path) else zun_error_response(e)
 
 
 def _route(request: web.Request) -> str:
@@ -79,7 +88,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        response = error_response(status=e.status, code="", title=e.reason, detail="")
+        if _is_network_path(request.path):
+            response = neutron_error(status=e.status, kind=type(e).__name__, message=e.reason)
+        else:
+            response = error_response(status=e.status, code="", title=e.reason, detail="")
         if "Allow" in e.headers:
             response.headers["Allow"] = e.headers["Allow"]
         return response
@@ -106,7 +118,7 @@ def _public_response(request: web.Request, e: Exception) -> web.Response | None:
         return None
     if public.status >= 500:
         log.warning("request_failed", error=repr(e), path=request.path)
-    return zun_error_response(public)
+    return _envelope(request, public)
 
 
 @web.middleware
@@ -146,7 +158,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         try:
             identity = await request.app[AUTHENTICATOR].authenticate(request.headers)
         except Unauthenticated as e:
-            response = zun_error_response(e)
+            response = _envelope(request, e)
             if e.www_authenticate:
                 response.headers["WWW-Authenticate"] = e.www_authenticate
             return response
@@ -163,4 +175,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def _needs_identity(path: str) -> bool:
-    return path not in PUBLIC_PATHS and (_is_api_path(path) or path.startswith("/zunk8s/"))
+    return path not in PUBLIC_PATHS and (
+        _is_api_path(path) or path.startswith("/zunk8s/") or path.startswith("/network/v2.0")
+    )

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from zunk8s.errors import NotImplementedOnKubernetes
-from zunk8s.handlers import actions, containers, hosts, versions, zun_services
+from zunk8s.handlers import actions, containers, hosts, neutron, versions, zun_services
 
 # Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
 # method, every sub-path) rather than a bare "Not Found".
@@ -37,6 +37,7 @@ def _not_yet(why: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_routes(app: web.Application) -> None:
+    neutron.add_routes(app)
     app.router.add_get("/", versions.root)
     app.router.add_get("/v1", versions.v1)
     app.router.add_get("/v1/", versions.v1)

@@ -150,27 +150,33 @@ class KubeGateway:
         self._records.add_handler(handler)
 
     async def ensure_crd(self, *, create: bool) -> None:
-        """Wait until the CRD is Established; create it first when ``create`` (else it must exist)."""
+        """Wait until every CRD is Established; create them first when ``create`` (else they
+        must exist: the Helm chart installs them)."""
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-        if create:
-            try:
-                await self._http.request("POST", path, body=crd.crd_manifest())
-                log.info("crd_created", crd=crd.CRD_NAME)
-            except KubeAlreadyExists:
-                pass
+        for manifest in crd.crd_manifests():
+            name = manifest["metadata"]["name"]
+            if create:
+                try:
+                    await self._http.request("POST", path, body=manifest)
+                    log.info("crd_created", crd=name)
+                except KubeAlreadyExists:
+                    pass
+            await self._wait_established(f"{path}/{name}", name)
+
+    async def _wait_established(self, path: str, name: str) -> None:
         for _ in range(100):
             try:
-                obj = await self._http.request("GET", f"{path}/{crd.CRD_NAME}")
+                obj = await self._http.request("GET", path)
             except KubeNotFound:
                 raise RuntimeError(
-                    f"CRD {crd.CRD_NAME} is not installed and kube.manage_crd is off: install it "
+                    f"CRD {name} is not installed and kube.manage_crd is off: install it "
                     "(the Helm chart's crds/) or let zunk8s create it"
                 ) from None
             conditions = (obj.get("status") or {}).get("conditions") or []
             if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
                 return
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"CRD {crd.CRD_NAME} did not become Established")
+        raise RuntimeError(f"CRD {name} did not become Established")
 
     async def ensure_namespace(self, body: Obj) -> None:
         """Create the namespace ``body`` describes unless this replica already made or saw it."""
@@ -185,6 +191,40 @@ class KubeGateway:
 
     def forget_namespace(self, name: str) -> None:
         self._namespaces.discard(name)
+
+    # --- security groups (read live: few per project, and rule changes must see the latest) ----
+
+    async def list_security_groups(self, namespace: str) -> list[Obj]:
+        """Every SecurityGroup in a project's namespace (also those made with kubectl)."""
+        body = await self._http.request("GET", crd.security_group_path(namespace))
+        items: list[Obj] = body.get("items") or []
+        return items
+
+    async def get_security_group(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", crd.security_group_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def create_security_group(self, body: Obj) -> Obj:
+        """KubeAlreadyExists when a group of that id exists (a default group another replica made)."""
+        obj: Obj = await self._http.request("POST", crd.security_group_path(body["metadata"]["namespace"]), body=body)
+        return obj
+
+    async def patch_security_group(self, namespace: str, name: str, patch: Obj) -> Obj:
+        """A merge patch; with metadata.resourceVersion in it, KubeConflict if the group changed
+        since it was read (the caller reads again and retries)."""
+        obj: Obj = await self._http.request(
+            "PATCH", crd.security_group_path(namespace, name), body=patch, content_type=MERGE
+        )
+        return obj
+
+    async def delete_security_group(self, namespace: str, name: str) -> None:
+        try:
+            await self._http.request("DELETE", crd.security_group_path(namespace, name))
+        except KubeNotFound:
+            pass
 
     # --- records ------------------------------------------------------------------------
 

@@ -41,12 +41,14 @@ from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.recovery import Recovery
 from zunk8s.service.registry import Registry
 from zunk8s.service.replicas import Replicas
+from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.service.sessions import Sessions
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.service.updating import Updates
 from zunk8s.settings import Settings
 from zunk8s.state.protocol import StateStore
 from zunk8s.translate.pods import PodOptions
+from zunk8s.translate.secgroups import PodRanges
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Services:
     reconciler: Reconciler
     recovery: Recovery
     podwork: PodWork
+    secgroups: SecurityGroups
 
     def reconcile_forever(self) -> Awaitable[None]:
         """The leader election and, while leading, Pod-event reconciliation and the sweep."""
@@ -117,6 +120,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     )
     commands = Commands(gateway, exec_timeout=settings.exec_timeout)
     hosts = Hosts(gateway=gateway, registry=registry, node_selector=k.node_selector, tolerations=k.tolerations)
+    secgroups = SecurityGroups(
+        gateway=gateway, namespace_prefix=k.namespace_prefix, pods=PodRanges.of(settings.network.pod_cidrs)
+    )
     return Services(
         registry=registry,
         creation=Creation(
@@ -142,4 +148,5 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         reconciler=reconciler,
         recovery=recovery,
         podwork=pods,
+        secgroups=secgroups,
     )

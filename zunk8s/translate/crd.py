@@ -1,8 +1,11 @@
-"""The ZunContainer custom resource: the durable home of a Zun container record.
+"""zunk8s's custom resources.
 
-spec is the Zun record verbatim (snake_case, as Zun names the fields); status is what
-zunk8s observed. Both are schemaless for Kubernetes (x-kubernetes-preserve-unknown-fields)
-because zunk8s validates them itself with Zun's rules.
+ZunContainer: the durable home of a Zun container record. spec is the Zun record verbatim
+(snake_case, as Zun names the fields); status is what zunk8s observed.
+SecurityGroup: a Neutron security group of a project, in the project's namespace, named by its
+id; spec holds Neutron's fields and its rules. Platform teams may manage them with kubectl.
+All are schemaless for Kubernetes (x-kubernetes-preserve-unknown-fields) because zunk8s
+validates them itself with Zun's and Neutron's rules.
 """
 
 from __future__ import annotations
@@ -17,46 +20,74 @@ API_VERSION = f"{GROUP}/{VERSION}"
 CRD_NAME = f"{PLURAL}.{GROUP}"
 
 
-def crd_manifest() -> dict[str, Any]:
+SG_KIND = "SecurityGroup"
+SG_PLURAL = "securitygroups"
+SG_CRD_NAME = f"{SG_PLURAL}.{GROUP}"
+
+
+def _crd(*, plural: str, singular: str, kind: str, short: str, columns: list[dict[str, str]], status: bool) -> dict[str, Any]:
     open_object = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    version: dict[str, Any] = {
+        "name": VERSION,
+        "served": True,
+        "storage": True,
+        "additionalPrinterColumns": columns,
+        "schema": {
+            "openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": open_object, **({"status": open_object} if status else {})},
+            }
+        },
+    }
+    if status:
+        version["subresources"] = {"status": {}}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": CRD_NAME, "labels": {"app.kubernetes.io/managed-by": "zunk8s"}},
+        "metadata": {"name": f"{plural}.{GROUP}", "labels": {"app.kubernetes.io/managed-by": "zunk8s"}},
         "spec": {
             "group": GROUP,
             "scope": "Namespaced",
-            "names": {
-                "plural": PLURAL,
-                "singular": "zuncontainer",
-                "kind": KIND,
-                "shortNames": ["zunc"],
-                "categories": ["zunk8s"],
-            },
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        {"name": "Zun-Name", "type": "string", "jsonPath": ".spec.name"},
-                        {"name": "Image", "type": "string", "jsonPath": ".spec.image"},
-                        {"name": "Status", "type": "string", "jsonPath": ".status.status"},
-                        {"name": "Task", "type": "string", "jsonPath": ".status.task_state"},
-                        {"name": "Pod", "type": "string", "jsonPath": ".status.pod"},
-                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-                    ],
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {"spec": open_object, "status": open_object},
-                        }
-                    },
-                }
-            ],
+            "names": {"plural": plural, "singular": singular, "kind": kind, "shortNames": [short], "categories": ["zunk8s"]},
+            "versions": [version],
         },
     }
+
+
+def crd_manifest() -> dict[str, Any]:
+    """ZunContainer's CRD."""
+    return _crd(
+        plural=PLURAL, singular="zuncontainer", kind=KIND, short="zunc", status=True,
+        columns=[
+            {"name": "Zun-Name", "type": "string", "jsonPath": ".spec.name"},
+            {"name": "Image", "type": "string", "jsonPath": ".spec.image"},
+            {"name": "Status", "type": "string", "jsonPath": ".status.status"},
+            {"name": "Task", "type": "string", "jsonPath": ".status.task_state"},
+            {"name": "Pod", "type": "string", "jsonPath": ".status.pod"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+    )
+
+
+def security_group_crd() -> dict[str, Any]:
+    return _crd(
+        plural=SG_PLURAL, singular="securitygroup", kind=SG_KIND, short="zunsg", status=False,
+        columns=[
+            {"name": "Name", "type": "string", "jsonPath": ".spec.name"},
+            {"name": "Description", "type": "string", "jsonPath": ".spec.description"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+    )
+
+
+def crd_manifests() -> list[dict[str, Any]]:
+    """Every CRD zunk8s needs (the chart's crds/ holds the same)."""
+    return [crd_manifest(), security_group_crd()]
+
+
+def security_group_path(namespace: str, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{SG_PLURAL}"
+    return f"{base}/{name}" if name else base
 
 
 def record_path(namespace: str, name: str | None = None) -> str:

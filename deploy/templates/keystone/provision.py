@@ -6,13 +6,14 @@ only the difference, so running it again changes nothing:
 
   provision   roles, projects, users (password checked by logging in; reset if it differs),
               each account's project role assignments made exactly the declared ones, the
-              identity and container services, and their public/internal/admin endpoints in the
-              region (an endpoint with another URL is corrected, duplicates are removed)
+              identity, container and network services (network: zunk8s's Neutron-compatible
+              API at <container URL without /v1>/network), and their public/internal/admin
+              endpoints in the region (an endpoint with another URL is corrected, duplicates are removed)
   verify      alice's token issued, validated with the service user's token through
               GET /v3/auth/tokens?nocatalog (project and roles checked), the container endpoint
               read from her catalog; every other account logs in with its expected roles
   endpoint    print the container service's public URL, or with --set URL point all three
-              interfaces at URL
+              interfaces at URL (and the network service's at the same zunk8s)
 
 Accounts are NAME:PASSWORD:PROJECT:ROLE[,ROLE...]; the first --account is the one `verify`
 validates, --service-account is the service user that validates it. Exit status 1 with a message
@@ -233,6 +234,13 @@ def ensure_service(ks: Keystone, stype: str, name: str, url: str, region: str) -
             ks.changed(f"deleted duplicate {name} {interface} endpoint {extra['url']}")
 
 
+def network_url(container_url: str) -> str:
+    """zunk8s serves its Neutron-compatible API beside the Zun one: <base>/v1 -> <base>/network
+    (openstacksdk appends /v2.0 itself)."""
+    base = container_url.rstrip("/")
+    return (base[: -len("/v1")] if base.endswith("/v1") else base) + "/network"
+
+
 def ensure_region(ks: Keystone, region: str) -> None:
     status = ks.call("GET", f"/regions/{urllib.parse.quote(region)}", ok=(200, 404))[0]
     if status == 404:
@@ -259,6 +267,7 @@ def provision(ks: Keystone, args: argparse.Namespace) -> None:
     ensure_region(ks, args.region)
     ensure_service(ks, "identity", "keystone", args.url.rstrip("/"), args.region)
     ensure_service(ks, "container", "zun", args.container_url, args.region)
+    ensure_service(ks, "network", "neutron", network_url(args.container_url), args.region)
 
 
 def catalog_url(catalog: list[dict[str, Any]], stype: str, interface: str, region: str) -> str:
@@ -312,6 +321,7 @@ def endpoint(ks: Keystone, args: argparse.Namespace) -> None:
     if args.set:
         ensure_region(ks, args.region)
         ensure_service(ks, "container", "zun", args.set, args.region)
+        ensure_service(ks, "network", "neutron", network_url(args.set), args.region)
     urls = set()
     for service in ks.list("services", type="container"):
         for e in ks.list("endpoints", service_id=service["id"]):

@@ -22,7 +22,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernet
 
 from zunk8s.settings import Settings
 from zunk8s.translate import labels as L
-from zunk8s.translate.crd import crd_manifest
+from zunk8s.translate.crd import crd_manifest, crd_manifests, security_group_crd
 
 Obj = dict[str, Any]
 
@@ -37,10 +37,16 @@ PASSWORD = "pw-Marker-6c1e"  # the Keystone password ci/keystone-values.yaml doe
 # (apiGroup, resource, resourceNames, verbs): every rule the ClusterRole may hold, and why
 # (templates/rbac.yaml says it beside each rule). A rule widened, added or dropped fails here.
 EXPECTED_RULES = {
-    ("apiextensions.k8s.io", "customresourcedefinitions", ("zuncontainers.zunk8s.openstack.org",), ("get",)),
+    (
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        ("securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org"),
+        ("get",),
+    ),
     ("", "namespaces", (), ("create",)),
     ("zunk8s.openstack.org", "zuncontainers", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("zunk8s.openstack.org", "zuncontainers/status", (), ("patch",)),
+    ("zunk8s.openstack.org", "securitygroups", (), ("create", "delete", "get", "list", "patch")),
     ("", "pods", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("", "pods/resize", (), ("patch",)),
     ("", "pods/log", (), ("get",)),
@@ -197,10 +203,12 @@ def external(helm_env: dict[str, str]) -> list[Obj]:
 # --- the CRD ------------------------------------------------------------------------------
 
 
-def test_crd_is_zunk8s_own(default: list[Obj]) -> None:
-    assert one(default, "CustomResourceDefinition") == crd_manifest()
-    with open(CHART / "crds" / "zuncontainers.yaml", encoding="utf-8") as f:
-        assert list(yaml.safe_load_all(f)) == [crd_manifest()]
+def test_crds_are_zunk8s_own(default: list[Obj]) -> None:
+    rendered = sorted((o for o in default if o["kind"] == "CustomResourceDefinition"), key=lambda o: o["metadata"]["name"])
+    assert rendered == sorted(crd_manifests(), key=lambda o: o["metadata"]["name"])
+    for file, manifest in (("zuncontainers.yaml", crd_manifest()), ("securitygroups.yaml", security_group_crd())):
+        with open(CHART / "crds" / file, encoding="utf-8") as f:
+            assert list(yaml.safe_load_all(f)) == [manifest]
 
 
 def test_crd_is_not_a_template(helm_env: dict[str, str]) -> None:
@@ -215,6 +223,7 @@ def test_defaults_make_two_replicas_with_redis_and_a_budget(default: list[Obj]) 
     assert kinds(default) == [
         ("ClusterRole", "zunk8s-zunk8s-system"),
         ("ClusterRoleBinding", "zunk8s-zunk8s-system"),
+        ("CustomResourceDefinition", "securitygroups.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zuncontainers.zunk8s.openstack.org"),
         ("Deployment", "zunk8s"),
         ("Deployment", "zunk8s-redis"),
@@ -347,6 +356,16 @@ def test_containers_scheduling_is_json(helm_env: dict[str, str], monkeypatch: py
     kube = Settings().kube
     assert kube.node_selector == {"pool": "zun"}
     assert kube.tolerations == [{"key": "zun", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_pod_cidrs_reach_the_settings(helm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "ZUNK8S_NETWORK__POD_CIDRS" not in env_values(zunk8s_container(render(helm_env, *keystone())))
+    objs = render(helm_env, *keystone("--set-json=" + 'network.podCidrs=["10.244.0.0/16", "fd00::/64"]'))
+    for name in list(os.environ):
+        if name.startswith("ZUNK8S_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ZUNK8S_NETWORK__POD_CIDRS", env_values(zunk8s_container(objs))["ZUNK8S_NETWORK__POD_CIDRS"])
+    assert Settings().network.pod_cidrs == ["10.244.0.0/16", "fd00::/64"]
 
 
 # --- RBAC and the admission policy ----------------------------------------------------------

@@ -1,0 +1,239 @@
+"""Neutron security groups of a project, kept as SecurityGroup objects in its namespace.
+
+Neutron's behaviour, reproduced: a project's ``default`` group appears on first use (listing
+groups or rules, creating a group) with its four rules; every new group gets the two egress
+rules; a duplicate rule is a 409 naming the existing one; the default group cannot be removed
+by a non-admin, nor a group in use by a container; deleting a group deletes the rules of other
+groups that named it as their remote group. A rule NetworkPolicy cannot enforce is refused
+(translate/secgroups.py) rather than stored and silently not enforced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from zunk8s.clock import kube_now
+from zunk8s.errors import (
+    BackendUnavailable,
+    SecurityGroupCannotRemoveDefault,
+    SecurityGroupDefaultAlreadyExists,
+    SecurityGroupInUse,
+    SecurityGroupNotFound,
+    SecurityGroupRuleExists,
+    SecurityGroupRuleNotFound,
+)
+from zunk8s.kube.errors import KubeAlreadyExists, KubeConflict
+from zunk8s.kube.gateway import KubeGateway
+from zunk8s.service.context import Caller
+from zunk8s.translate import labels as L
+from zunk8s.translate.names import namespace_for, project_hash
+from zunk8s.translate.neutronviews import (
+    DEFAULT_DESCRIPTION,
+    DEFAULT_NAME,
+    default_group_id,
+    group_body,
+    group_rules,
+    group_view,
+    rule_view,
+    stored_rule,
+)
+from zunk8s.translate.objects import namespace_body
+from zunk8s.translate.secgroups import PodRanges, Rule, canonical_rule, check_expressible, default_rule_fields
+
+Obj = dict[str, Any]
+log = structlog.get_logger(__name__)
+
+# Conditional rule writes retried this often (with a random back-off) when another replica
+# changed the group meanwhile; writers on one replica take turns (a lock per group) instead.
+WRITE_ATTEMPTS = 20
+
+
+class SecurityGroups:
+    def __init__(self, *, gateway: KubeGateway, namespace_prefix: str, pods: PodRanges) -> None:
+        self._gw = gateway
+        self._prefix = namespace_prefix
+        self._pods = pods
+        self._writing: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def _namespace(self, caller: Caller) -> str:
+        return namespace_for(caller.project_id, self._prefix)
+
+    def _labels(self, caller: Caller) -> dict[str, str]:
+        return {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(caller.project_id)}
+
+    async def _groups(self, caller: Caller) -> list[Obj]:
+        """The project's groups, its default one made first if it has none yet."""
+        namespace = self._namespace(caller)
+        await self._gw.ensure_namespace(
+            namespace_body(namespace, project_id=caller.project_id, project_hash=project_hash(caller.project_id),
+                           instance=self._gw.instance)
+        )
+        groups = await self._gw.list_security_groups(namespace)
+        if not any((g.get("spec") or {}).get("name") == DEFAULT_NAME for g in groups):
+            groups.append(await self._make_default(caller, namespace))
+        for g in groups:
+            refused = group_rules(g)[1]
+            if refused:
+                log.warning("security_group_rules_ignored", group=g["metadata"]["name"], rules=refused)
+        return sorted(groups, key=lambda g: (g.get("spec") or {}).get("created_at") or "")
+
+    async def _make_default(self, caller: Caller, namespace: str) -> Obj:
+        group_id = default_group_id(self._gw.instance, caller.project_id)
+        rules = self._new_rules(group_id, is_default=True)
+        body = group_body(namespace, group_id, name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION,
+                          project_id=caller.project_id, labels=self._labels(caller), rules=rules, now=kube_now())
+        try:
+            return await self._gw.create_security_group(body)
+        except KubeAlreadyExists:  # another replica (or request) made it first
+            made = await self._gw.get_security_group(namespace, group_id)
+            if made is None:
+                raise SecurityGroupNotFound(group_id) from None
+            return made
+
+    @staticmethod
+    def _new_rules(group_id: str, *, is_default: bool) -> list[Rule]:
+        return [canonical_rule(f, rule_id=str(uuid.uuid4()), group_id=group_id)
+                for f in default_rule_fields(group_id, is_default=is_default)]
+
+    async def _group(self, caller: Caller, group_id: str) -> Obj:
+        groups = await self._groups(caller)
+        for g in groups:
+            if g["metadata"]["name"] == group_id:
+                return g
+        raise SecurityGroupNotFound(group_id)
+
+    # --- groups -----------------------------------------------------------------------------
+
+    async def list_groups(self, caller: Caller, *, filters: dict[str, list[str]]) -> list[Obj]:
+        views = [group_view(g) for g in await self._groups(caller)]
+        return [v for v in views if _matches(v, filters)]
+
+    async def show_group(self, caller: Caller, group_id: str) -> Obj:
+        return group_view(await self._group(caller, group_id))
+
+    async def create_group(self, caller: Caller, *, name: str, description: str) -> Obj:
+        if name.lower() == DEFAULT_NAME:
+            raise SecurityGroupDefaultAlreadyExists()
+        await self._groups(caller)  # Neutron makes the default group first
+        group_id = str(uuid.uuid4())
+        body = group_body(self._namespace(caller), group_id, name=name, description=description,
+                          project_id=caller.project_id, labels=self._labels(caller),
+                          rules=self._new_rules(group_id, is_default=False), now=kube_now())
+        return group_view(await self._gw.create_security_group(body))
+
+    async def delete_group(self, caller: Caller, group_id: str) -> None:
+        if self._in_use(caller, group_id):
+            raise SecurityGroupInUse(group_id)
+        groups = await self._groups(caller)
+        target = next((g for g in groups if g["metadata"]["name"] == group_id), None)
+        if target is None:
+            raise SecurityGroupNotFound(group_id)
+        if (target.get("spec") or {}).get("name") == DEFAULT_NAME and not caller.is_admin:
+            raise SecurityGroupCannotRemoveDefault()
+        namespace = self._namespace(caller)
+        await self._gw.delete_security_group(namespace, group_id)
+        # Rules of other groups that named it as their remote group go with it (Neutron's cascade).
+        for g in groups:
+            if g is not target and any(r.remote_group_id == group_id for r in group_rules(g)[0]):
+                await self._rewrite(namespace, g["metadata"]["name"],
+                                    lambda rules: [r for r in rules if r.remote_group_id != group_id])
+
+    def _in_use(self, caller: Caller, group_id: str) -> bool:
+        """Whether a container of the project is in the group (its record names it)."""
+        namespace = self._namespace(caller)
+        for key in self._gw.record_keys():
+            if key[0] != namespace:
+                continue
+            record = self._gw.cached_record(key) or {}
+            if group_id in ((record.get("spec") or {}).get("security_groups") or []):
+                return True
+        return False
+
+    # --- rules ------------------------------------------------------------------------------
+
+    async def list_rules(self, caller: Caller, *, filters: dict[str, list[str]]) -> list[Obj]:
+        views = [rule_view(g, r) for g in await self._groups(caller) for r in group_rules(g)[0]]
+        return [v for v in views if _matches(v, filters)]
+
+    async def _find_rule(self, caller: Caller, rule_id: str) -> tuple[Obj, Rule]:
+        for g in await self._groups(caller):
+            for r in group_rules(g)[0]:
+                if r.id == rule_id:
+                    return g, r
+        raise SecurityGroupRuleNotFound(rule_id)
+
+    async def show_rule(self, caller: Caller, rule_id: str) -> Obj:
+        return rule_view(*await self._find_rule(caller, rule_id))
+
+    async def create_rule(self, caller: Caller, fields: Obj) -> Obj:
+        group_id = str(fields.get("security_group_id") or "")
+        groups = {g["metadata"]["name"]: g for g in await self._groups(caller)}
+        if group_id not in groups:
+            raise SecurityGroupNotFound(group_id)
+        rule = canonical_rule(fields, rule_id=str(uuid.uuid4()), group_id=group_id)
+        if rule.remote_group_id is not None and rule.remote_group_id not in groups:
+            raise SecurityGroupNotFound(rule.remote_group_id)
+        check_expressible(rule, self._pods)
+
+        def add(rules: list[Rule]) -> list[Rule]:
+            for existing in rules:
+                if existing.key == rule.key:
+                    raise SecurityGroupRuleExists(existing.id)
+            return [*rules, rule]
+
+        group = await self._rewrite(self._namespace(caller), group_id, add)
+        return rule_view(group, rule)
+
+    async def delete_rule(self, caller: Caller, rule_id: str) -> None:
+        group, _ = await self._find_rule(caller, rule_id)
+
+        def remove(rules: list[Rule]) -> list[Rule]:
+            if not any(r.id == rule_id for r in rules):
+                raise SecurityGroupRuleNotFound(rule_id)
+            return [r for r in rules if r.id != rule_id]
+
+        await self._rewrite(self._namespace(caller), group["metadata"]["name"], remove)
+
+    async def _rewrite(self, namespace: str, group_id: str, change: Callable[[list[Rule]], list[Rule]]) -> Obj:
+        """Apply ``change`` to the group's rules as they are now: a write conditional on what was
+        read, read again and redone if another writer got there first (no rule is lost)."""
+        lock = self._writing.setdefault((namespace, group_id), asyncio.Lock())
+        async with lock:
+            return await self._rewrite_locked(namespace, group_id, change)
+
+    async def _rewrite_locked(self, namespace: str, group_id: str, change: Callable[[list[Rule]], list[Rule]]) -> Obj:
+        for _ in range(WRITE_ATTEMPTS):
+            group = await self._gw.get_security_group(namespace, group_id)
+            if group is None:
+                raise SecurityGroupNotFound(group_id)
+            rules = change(group_rules(group)[0])
+            created = {str(s.get("id")): s.get("created_at") for s in (group.get("spec") or {}).get("rules") or []}
+            now = kube_now()
+            patch = {
+                "metadata": {"resourceVersion": group["metadata"]["resourceVersion"]},
+                "spec": {"rules": [{**stored_rule(r, now), "created_at": created.get(r.id) or now} for r in rules]},
+            }
+            try:
+                return await self._gw.patch_security_group(namespace, group_id, patch)
+            except KubeConflict:
+                await asyncio.sleep(random.uniform(0.01, 0.1))
+        raise BackendUnavailable(f"Security group {group_id} kept changing while this request wrote it: try again.")
+
+
+def _matches(view: Obj, filters: dict[str, list[str]]) -> bool:
+    """Neutron's list filters: each given field must equal one of its values."""
+    for key, wanted in filters.items():
+        if key not in view:
+            continue
+        value = view[key]
+        text = str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
+        if text not in wanted:
+            return False
+    return True
+
