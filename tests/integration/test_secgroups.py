@@ -185,3 +185,17 @@ async def test_a_project_sees_only_its_own_groups(net: ZunAPI) -> None:
     neutron_error(await call(net, "GET", f"/security-groups/{secret['id']}", project=b), 404, "SecurityGroupNotFound")
     neutron_error(await call(net, "DELETE", f"/security-groups/{secret['id']}", project=b), 404, "SecurityGroupNotFound")
     neutron_error(await add_rule(net, b, security_group_id=secret["id"], direction="ingress"), 404, "SecurityGroupNotFound")
+
+
+async def test_a_reader_reads_and_does_not_write(net: ZunAPI) -> None:
+    p = project()
+    group = await make_group(net, p, "seen")
+    listed = await call(net, "GET", "/security-groups", project=p, roles="reader")
+    assert group["id"] in {g["id"] for g in listed.body["security_groups"]}
+    neutron_error(await call(net, "POST", "/security-groups", project=p, roles="reader",
+                             json={"security_group": {"name": "nope"}}), 403, "PolicyNotAuthorized")
+    rule = {"security_group_rule": {"security_group_id": group["id"], "direction": "ingress"}}
+    neutron_error(await call(net, "POST", "/security-group-rules", project=p, roles="reader", json=rule),
+                  403, "PolicyNotAuthorized")
+    neutron_error(await call(net, "DELETE", f"/security-groups/{group['id']}", project=p, roles="reader"),
+                  403, "PolicyNotAuthorized")

@@ -101,13 +101,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return public
         correlation = uuid.uuid4()
         log.exception("unhandled_error", path=request.path, correlation_id=str(correlation))
-        return error_response(
-            status=500,
-            code="",
-            title="Internal Server Error",
-            detail=f"Your request could not be handled because of a problem in the server. "
-            f"Error Correlation id is: {correlation}",
+        detail = (
+            f"Your request could not be handled because of a problem in the server. "
+            f"Error Correlation id is: {correlation}"
         )
+        if _is_network_path(request.path):
+            return neutron_error(status=500, kind="HTTPInternalServerError", message=detail)
+        return error_response(status=500, code="", title="Internal Server Error", detail=detail)
 
 
 def _public_response(request: web.Request, e: Exception) -> web.Response | None:

@@ -1,6 +1,7 @@
 """The Neutron-compatible subset zunk8s serves under /network (register it as the ``network``
 service in Keystone's catalog, URL ``…/network``; openstacksdk appends ``/v2.0`` itself):
-security groups and their rules, in the caller's project. Neutron's paths, bodies, status
+security groups and their rules, in the caller's project; members (and admins) write, readers
+read, as Neutron's default policy says. Neutron's paths, bodies, status
 codes and error envelope (``{"NeutronError": {...}}``, rendered by the middlewares)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from zunk8s.appkeys import CALLER, base_url, services_of
-from zunk8s.errors import Invalid
+from zunk8s.errors import Invalid, ZunError
 from zunk8s.handlers.params import json_body
 from zunk8s.service.context import Caller
 
@@ -23,6 +24,25 @@ _RULE_FIELDS = {
     "security_group_id", "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
     "remote_ip_prefix", "remote_group_id", "remote_address_group_id", "description", "project_id", "tenant_id",
 }
+
+
+class PolicyNotAuthorized(ZunError):
+    """Neutron's 403 for a caller its default policy does not let write."""
+
+    status = 403
+    code = "policy-not-authorized"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"(rule:{action}) is disallowed by policy")
+
+
+def _may_write(request: web.Request, action: str) -> Caller:
+    """Neutron's default policy for writes (2023.2 on): an admin, or a member of the project; a
+    reader reads only."""
+    caller = _caller(request)
+    if not (caller.is_admin or "member" in caller.roles):
+        raise PolicyNotAuthorized(action)
+    return caller
 
 
 class NeutronBadRequest(Invalid):
@@ -85,7 +105,7 @@ async def create_group(request: web.Request) -> web.Response:
         raise NeutronBadRequest("zunk8s security groups are stateful (NetworkPolicies are): stateful=false is not supported.")
     name = _text(fields, "name", "")
     group = await services_of(request).secgroups.create_group(
-        _caller(request), name=name, description=_text(fields, "description", "")
+        _may_write(request, "create_security_group"), name=name, description=_text(fields, "description", "")
     )
     return web.json_response({"security_group": group}, status=201)
 
@@ -96,7 +116,7 @@ async def show_group(request: web.Request) -> web.Response:
 
 
 async def delete_group(request: web.Request) -> web.Response:
-    await services_of(request).secgroups.delete_group(_caller(request), request.match_info["ident"])
+    await services_of(request).secgroups.delete_group(_may_write(request, "delete_security_group"), request.match_info["ident"])
     return web.Response(status=204)
 
 
@@ -111,7 +131,7 @@ async def create_rule(request: web.Request) -> web.Response:
         raise NeutronBadRequest("Failed to parse request. Required attribute 'security_group_id' not specified")
     if "direction" not in fields:
         raise NeutronBadRequest("Failed to parse request. Required attribute 'direction' not specified")
-    rule = await services_of(request).secgroups.create_rule(_caller(request), fields)
+    rule = await services_of(request).secgroups.create_rule(_may_write(request, "create_security_group_rule"), fields)
     return web.json_response({"security_group_rule": rule}, status=201)
 
 
@@ -121,7 +141,7 @@ async def show_rule(request: web.Request) -> web.Response:
 
 
 async def delete_rule(request: web.Request) -> web.Response:
-    await services_of(request).secgroups.delete_rule(_caller(request), request.match_info["ident"])
+    await services_of(request).secgroups.delete_rule(_may_write(request, "delete_security_group_rule"), request.match_info["ident"])
     return web.Response(status=204)
 
 
