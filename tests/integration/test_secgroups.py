@@ -5,7 +5,9 @@ cannot enforce refused, concurrent rule writes none lost, project isolation."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +19,7 @@ from tests.integration.conftest import make_settings
 from tests.integration.zunapi import Response, ZunAPI
 from zunk8s.app import create_app
 from zunk8s.settings import NetworkSettings
+from zunk8s.translate.names import namespace_for
 
 API = "/network/v2.0"
 
@@ -199,3 +202,27 @@ async def test_a_reader_reads_and_does_not_write(net: ZunAPI) -> None:
                   403, "PolicyNotAuthorized")
     neutron_error(await call(net, "DELETE", f"/security-groups/{group['id']}", project=p, roles="reader"),
                   403, "PolicyNotAuthorized")
+
+
+async def test_a_group_made_with_kubectl_is_listed_and_not_written(net: ZunAPI, cluster: Cluster, ns_prefix: str) -> None:
+    """A platform team's group (kubectl, without zunk8s's labels): shown with its valid rules,
+    a rule Neutron would refuse left out; zunk8s refuses to change it (409 with the reason)."""
+    p = project()
+    await call(net, "GET", "/security-groups", project=p)  # the project's namespace and default group
+    namespace = namespace_for(p, ns_prefix)
+    manifest = {
+        "apiVersion": "zunk8s.openstack.org/v1alpha1", "kind": "SecurityGroup",
+        "metadata": {"name": "team-made", "namespace": namespace},
+        "spec": {"name": "team", "description": "by kubectl", "project_id": p, "rules": [
+            {"id": "r-ok", "direction": "ingress", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22},
+            {"id": "r-bad", "direction": "sideways"},
+        ]},
+    }
+    subprocess.run([cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "apply", "-f", "-"],
+                   input=json.dumps(manifest), text=True, check=True, capture_output=True)
+    shown = (await call(net, "GET", "/security-groups/team-made", project=p)).body["security_group"]
+    assert [r["id"] for r in shown["security_group_rules"]] == ["r-ok"]
+    message = neutron_error(await add_rule(net, p, security_group_id="team-made", direction="egress", protocol="udp"),
+                            409, "Conflict")
+    assert "not made by this zunk8s" in message
+    neutron_error(await call(net, "DELETE", "/security-groups/team-made", project=p), 409, "Conflict")

@@ -162,6 +162,20 @@ class KubeGateway:
                 except KubeAlreadyExists:
                     pass
             await self._wait_established(f"{path}/{name}", name)
+            spec = manifest["spec"]
+            await self._wait_served(f"/apis/{spec['group']}/{spec['versions'][0]['name']}/{spec['names']['plural']}", name)
+
+    async def _wait_served(self, path: str, name: str) -> None:
+        """Established is not yet served: for a moment after it the API server answers 429
+        "storage is (re)initializing" (or 404) for the new resource. Wait until a list works,
+        so that the first request a client makes does not meet that."""
+        for _ in range(100):
+            try:
+                await self._http.request("GET", path, params={"limit": 1})
+                return
+            except (KubeNotFound, KubeUnavailable):
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"CRD {name} is Established but its resources are not served after 10 s")
 
     async def _wait_established(self, path: str, name: str) -> None:
         for _ in range(100):

@@ -21,6 +21,7 @@ import structlog
 from zunk8s.clock import kube_now
 from zunk8s.errors import (
     BackendUnavailable,
+    Conflict,
     SecurityGroupCannotRemoveDefault,
     SecurityGroupDefaultAlreadyExists,
     SecurityGroupInUse,
@@ -101,6 +102,20 @@ class SecurityGroups:
         return [canonical_rule(f, rule_id=str(uuid.uuid4()), group_id=group_id)
                 for f in default_rule_fields(group_id, is_default=is_default)]
 
+    def _owned(self, group: Obj) -> bool:
+        labels = group["metadata"].get("labels") or {}
+        return labels.get(L.MANAGED_BY) == L.MANAGED_BY_VALUE and labels.get(L.INSTANCE) == self._gw.instance
+
+    def _require_owned(self, group: Obj) -> None:
+        """zunk8s writes only the groups it made (the chart's admission policy says the same):
+        one made with kubectl without its labels is changed with kubectl."""
+        if not self._owned(group):
+            raise Conflict(
+                f"Security group {group['metadata']['name']} was not made by this zunk8s (it lacks the "
+                f"labels {L.MANAGED_BY}={L.MANAGED_BY_VALUE} and {L.INSTANCE}={self._gw.instance}): "
+                "change it where it was made, e.g. with kubectl."
+            )
+
     async def _group(self, caller: Caller, group_id: str) -> Obj:
         groups = await self._groups(caller)
         for g in groups:
@@ -136,11 +151,13 @@ class SecurityGroups:
             raise SecurityGroupNotFound(group_id)
         if (target.get("spec") or {}).get("name") == DEFAULT_NAME and not caller.is_admin:
             raise SecurityGroupCannotRemoveDefault()
+        self._require_owned(target)
         namespace = self._namespace(caller)
         await self._gw.delete_security_group(namespace, group_id)
         # Rules of other groups that named it as their remote group go with it (Neutron's cascade).
         for g in groups:
-            if g is not target and any(r.remote_group_id == group_id for r in group_rules(g)[0]):
+            # (A group made with kubectl keeps its rule: zunk8s does not write what it did not make.)
+            if g is not target and self._owned(g) and any(r.remote_group_id == group_id for r in group_rules(g)[0]):
                 await self._rewrite(namespace, g["metadata"]["name"],
                                     lambda rules: [r for r in rules if r.remote_group_id != group_id])
 
@@ -212,6 +229,7 @@ class SecurityGroups:
             group = await self._gw.get_security_group(namespace, group_id)
             if group is None:
                 raise SecurityGroupNotFound(group_id)
+            self._require_owned(group)
             rules = change(group_rules(group)[0])
             created = {str(s.get("id")): s.get("created_at") for s in (group.get("spec") or {}).get("rules") or []}
             now = kube_now()
