@@ -29,21 +29,11 @@ from typing import Any
 import aiohttp
 
 from bench.run import direct_run_to_running, zun_run_to_running
-from bench.support import HEADERS, cluster_env, delete_namespace, say, wait_sa
-from tests.conftest import Cluster
+from bench.support import HEADERS, delete_namespace, say, wait_sa
+from tests.conftest import Cluster, running_cluster
 from tests.helmrelease import CHART, helm, images, install, kubectl, release_values, uninstall
 from zunk8s.kube.http import KubeHTTP
 from zunk8s.settings import KubeSettings
-
-
-def cluster() -> Cluster:
-    env = cluster_env()
-    bins = env["PATH"].split(":")
-    return Cluster(
-        kubeconfig=env["KUBECONFIG"], redis_url=env["ZUNK8S_REDIS_URL"], image=env["ZUNK8S_TEST_IMAGE"],
-        minimal_image=env["ZUNK8S_MINIMAL_IMAGE"], kubectl=f"{bins[0]}/kubectl", helm=f"{bins[1]}/helm",
-        registry=env["ZUNK8S_REGISTRY"],
-    )
 
 
 def timed(fn: Any, *args: Any, **kw: Any) -> tuple[float, Any]:
@@ -122,7 +112,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    c = cluster()
+    c = running_cluster()
     with tempfile.TemporaryDirectory() as tmp:
         bench_install(c, Path(tmp))
         await bench_run(c, Path(tmp), args.runs)

@@ -54,12 +54,8 @@ def _cluster_ready() -> bool:
     return subprocess.run(["redis-cli", "-p", redis_port, "ping"], capture_output=True).returncode == 0
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Cluster:
-    if not _cluster_ready():
-        if os.environ.get("ZUNK8S_NO_CLUSTER_UP"):
-            pytest.fail("the local cluster is not running and ZUNK8S_NO_CLUSTER_UP is set")
-        subprocess.run([str(LOCAL_CLUSTER), "up"], check=True)
+def running_cluster() -> Cluster:
+    """The running local cluster, as ``deploy/local-cluster env`` describes it (also for bench/)."""
     env = _cluster_env()
     return Cluster(
         kubeconfig=env["KUBECONFIG"],
@@ -70,6 +66,15 @@ def cluster() -> Cluster:
         helm=env["ZUNK8S_HELM"],
         registry=env["ZUNK8S_REGISTRY"],
     )
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Cluster:
+    if not _cluster_ready():
+        if os.environ.get("ZUNK8S_NO_CLUSTER_UP"):
+            pytest.fail("the local cluster is not running and ZUNK8S_NO_CLUSTER_UP is set")
+        subprocess.run([str(LOCAL_CLUSTER), "up"], check=True)
+    return running_cluster()
 
 
 @pytest.fixture(scope="session")

@@ -102,8 +102,7 @@ def release_values(cluster: Cluster, *, prefix: str, tokens: dict[str, Any], ext
             {"name": "ZUNK8S_KUBE__STOP_TIMEOUT", "value": "5"},
         ],
     }
-    for key, value in (extra or {}).items():
-        values[key] = value
+    values.update(extra or {})
     return values
 
 

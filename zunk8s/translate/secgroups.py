@@ -90,7 +90,7 @@ def protocol_number(protocol: str | None) -> int | None:
     return int(protocol) if protocol.isdigit() else PROTOCOL_NUMBERS[protocol]
 
 
-def _port(value: Any, what: str) -> int | None:
+def _port(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
@@ -119,8 +119,8 @@ def canonical_rule(fields: Mapping[str, Any], *, rule_id: str, group_id: str) ->
         protocol = "58" if protocol == "1" else "ipv6-icmp"
     if protocol in IPV6_ONLY and ethertype == "IPv4":
         raise SecurityGroupRuleInvalid(f"Invalid ethertype {ethertype} for protocol {protocol}.")
-    low = _port(fields.get("port_range_min"), "min")
-    high = _port(fields.get("port_range_max"), "max")
+    low = _port(fields.get("port_range_min"))
+    high = _port(fields.get("port_range_max"))
     if (low is not None or high is not None) and protocol is None:
         raise SecurityGroupRuleInvalid("Must also specify protocol if port range is given.")
     number = protocol_number(protocol)
