@@ -30,6 +30,7 @@ class Cluster:
     kubectl: str
     helm: str
     registry: str  # host:port of the cluster's registry, as this machine (and the kubelet) reach it
+    pod_cidrs: str  # JSON list of the ranges Pods get addresses from (ZUNK8S_NETWORK__POD_CIDRS)
 
 
 def _cluster_env() -> dict[str, str]:
@@ -65,6 +66,7 @@ def running_cluster() -> Cluster:
         kubectl=env["ZUNK8S_KUBECTL"],
         helm=env["ZUNK8S_HELM"],
         registry=env["ZUNK8S_REGISTRY"],
+        pod_cidrs=env["ZUNK8S_NETWORK__POD_CIDRS"],
     )
 
 

@@ -33,7 +33,7 @@ def zun_error_response(e: ZunError) -> web.Response:
 def neutron_error_response(e: ZunError) -> web.Response:
     """Neutron's envelope (its api_common.get_exception_data), for the /network API: clients
     (openstacksdk) show ``message``; ``type`` is the exception's class name, as in Neutron."""
-    return neutron_error(status=e.status, kind=type(e).__name__, message=e.detail)
+    return neutron_error(status=e.status, kind=e.neutron_type or type(e).__name__, message=e.detail)
 
 
 def neutron_error(*, status: int, kind: str, message: str) -> web.Response:

@@ -16,6 +16,9 @@ class ZunError(Exception):
     # Zun derives the code from the exception class name (CamelCase -> kebab-case).
     code = ""
     title: str | None = None
+    # The /network API's envelope names the error by its class ("type"), or by this when Neutron
+    # names it what a Zun error of this hierarchy is already called.
+    neutron_type: str | None = None
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail)
@@ -98,6 +101,16 @@ class RequestedHostNotFound(NotFound):
 
     def __init__(self, host: str) -> None:
         super().__init__(f"Requested host {host} could not be found.")
+
+
+class ZunNetworkNotFound(NotFound):
+    """A network a container names (create's ``nets``, network_attach) that the caller cannot
+    see: Zun's NetworkNotFound, in Zun's words."""
+
+    code = "network-not-found"
+
+    def __init__(self, network: str) -> None:
+        super().__init__(f"Neutron network {network} could not be found.")
 
 
 class Conflict(ZunError):
@@ -192,3 +205,56 @@ class SecurityGroupDefaultAlreadyExists(Conflict):
 
     def __init__(self) -> None:
         super().__init__("Default security group already exists.")
+
+
+class NeutronBadRequest(Invalid):
+    """A body Neutron's API layer would refuse (its "Failed to parse request" 400s)."""
+
+    code = "bad-request"
+
+
+class NeutronPolicyNotAuthorized(ZunError):
+    """Neutron's 403 for what its default policy does not let the caller do (a reader writing,
+    a member sharing a network)."""
+
+    status = 403
+    code = "policy-not-authorized"
+    neutron_type = "PolicyNotAuthorized"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"(rule:{action}) is disallowed by policy")
+
+
+class NetworkNotFound(NotFound):
+    code = "network-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Network {ident} could not be found.")
+
+
+class PortNotFound(NotFound):
+    code = "port-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Port {ident} could not be found.")
+
+
+class NetworkInUse(Conflict):
+    code = "network-in-use"
+
+    def __init__(self, network_id: str) -> None:
+        super().__init__(
+            f"Unable to complete operation on network {network_id}. "
+            "There are one or more ports still in use on the network."
+        )
+
+
+class InvalidSharedSetting(Conflict):
+    """Unsharing a network containers of other projects are on."""
+
+    code = "invalid-shared-setting"
+
+    def __init__(self, network_id: str) -> None:
+        super().__init__(
+            f"Unable to reconfigure sharing settings for network {network_id}. Multiple tenants are using it."
+        )

@@ -49,6 +49,10 @@ class Record(BaseModel):
     image_driver: str = "docker"
     image_pull_policy: str | None = None
     security_groups: list[str] | None = None
+    # The ids of the networks the container is on (None: a record from before networks, on its
+    # project's default network), and its exposed ports as Zun keeps them ("80/tcp").
+    networks: list[str] | None = None
+    exposed_ports: list[str] | None = None
     auto_remove: bool = False
     auto_heal: bool = False
     runtime: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,7 @@ from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
 from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
-from zunk8s.settings import KubeSettings, Settings
+from zunk8s.settings import KubeSettings, NetworkSettings, Settings
 
 
 def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
@@ -29,6 +30,7 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
         ),
         ws_token_ttl=5,
         max_archive_bytes=8 * 1024 * 1024,
+        network=NetworkSettings(pod_cidrs=json.loads(cluster.pod_cidrs)),
     )
 
 

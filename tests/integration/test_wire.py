@@ -102,7 +102,9 @@ BAD_CREATES = [
     ({"image": "busybox", "image_pull_policy": "always"}, 403, "container.policy-not-authorized"),
     ({"image": "busybox", "runtime": "runc"}, 403, "container.policy-not-authorized"),
     ({"image": "busybox", "privileged": True}, 403, "container.policy-not-authorized"),
-    ({"image": "busybox", "security_groups": ["default"]}, 501, "container.not-implemented"),
+    ({"image": "busybox", "security_groups": ["no-such-group"]}, 400, "container.invalid-value"),
+    ({"image": "busybox", "nets": [{"network": "no-such-net"}]}, 404, "container.network-not-found"),
+    ({"image": "busybox", "nets": [{"port": "p1"}]}, 400, "container.invalid-value"),
     ({"image": "busybox", "cpu_policy": "dedicated"}, 501, "container.not-implemented"),
     # Values Zun's schema lets through and Kubernetes refuses in a Pod: a 400 before anything
     # is written (a dry run), never a 202 and then an Error (#13, found by tests/fuzz).

@@ -15,7 +15,7 @@ from aiohttp.payload import AsyncIterablePayload
 
 from zunk8s.appkeys import SETTINGS, authorize, caller_of, services_of, version_of, ws_base_url
 from zunk8s.clock import now_utc
-from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
+from zunk8s.errors import InvalidValue, NotImplementedOnKubernetes, SchemaValidationError
 from zunk8s.handlers.archivebody import archive_body, read_upload, uses_base64
 from zunk8s.handlers.containers import entry_view
 from zunk8s.handlers.params import action_params, archive_body_limit, query_dict, read_body
@@ -35,6 +35,7 @@ from zunk8s.service.registry import Entry
 from zunk8s.service.states import Action as StateRow
 from zunk8s.service.states import check_state
 from zunk8s.translate.logtext import LogsQuery, LogStream
+from zunk8s.translate.netports import network_list as network_entries
 
 ActionHandler = Callable[[web.Request, Entry, dict[str, Any]], Awaitable[web.Response]]
 
@@ -180,6 +181,69 @@ async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]
     return _null(200)
 
 
+def _string_param(params: dict[str, Any], key: str, *, required: bool) -> str | None:
+    """A query parameter Zun's schema types as a string of 1 to 255 characters."""
+    value = params.get(key)
+    if unset(value):
+        if required:
+            raise SchemaValidationError(f"'{key}' is a required property")
+        return None
+    text = str(value)
+    if not 1 <= len(text) <= 255:
+        raise SchemaValidationError(f"Invalid input for field '{key}'. Value: '{text}'. must be 1 to 255 characters")
+    return text
+
+
+async def add_security_group(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"name"})
+    name = str(_string_param(params, "name", required=True))
+    await services_of(request).attachments.add_security_group(caller_of(request), entry, name)
+    return _null(202)
+
+
+async def remove_security_group(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"name"})
+    name = str(_string_param(params, "name", required=True))
+    await services_of(request).attachments.remove_security_group(caller_of(request), entry, name)
+    return _null(202)
+
+
+async def network_attach(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"network", "port", "fixed_ip"})
+    network = _string_param(params, "network", required=False)
+    port = _string_param(params, "port", required=False)
+    if network is not None and port is not None:
+        raise SchemaValidationError("network and port cannot be specified together")
+    if port is not None:
+        raise InvalidValue(
+            "zunk8s has no Neutron ports to attach: a container's address is its Pod's; attach a network "
+            "by 'network' instead of 'port'."
+        )
+    if not unset(params.get("fixed_ip")):
+        raise InvalidValue(
+            "fixed_ip cannot be honoured on Kubernetes: the cluster's network plugin gives each Pod its address."
+        )
+    await services_of(request).attachments.network_attach(caller_of(request), entry, network)
+    # Zun answers 200 (its api-ref says 202).
+    return _null(200)
+
+
+async def network_detach(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, {"network", "port"})
+    network = _string_param(params, "network", required=False)
+    port = _string_param(params, "port", required=False)
+    if (network is None) == (port is None):
+        raise SchemaValidationError("exactly one of network and port must be given")
+    await services_of(request).attachments.network_detach(caller_of(request), entry, network=network, port=port)
+    return _null(202)
+
+
+async def network_list(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, set())
+    flat = version_of(request) < APIVersion(1, 18)
+    return web.json_response({"networks": network_entries(entry.record, entry.status, flat=flat)})
+
+
 def _not_on_kubernetes(action: StateRow | None, why: str) -> ActionHandler:
     """``action``: the state-table row Zun checks first (None: Zun has none for it)."""
 
@@ -246,23 +310,11 @@ ACTIONS: dict[str, Action] = {
     "stats": Action("GET", _not_on_kubernetes("stats", LATER.format("stats"))),
     "get_archive": Action("GET", get_archive),
     "put_archive": Action("POST", put_archive, raw_body=True),
-    "add_security_group": Action(
-        "POST", _not_on_kubernetes("add_security_group", LATER.format("security groups")), max_version=APIVersion(1, 14)
-    ),
-    "remove_security_group": Action(
-        "POST",
-        _not_on_kubernetes("remove_security_group", LATER.format("security groups")),
-        max_version=APIVersion(1, 14),
-    ),
-    "network_detach": Action(
-        "POST", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 6)
-    ),
-    "network_attach": Action(
-        "POST", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 8)
-    ),
-    "network_list": Action(
-        "GET", _not_on_kubernetes(None, LATER.format("networks")), min_version=APIVersion(1, 13), rule=""
-    ),
+    "add_security_group": Action("POST", add_security_group, max_version=APIVersion(1, 14)),
+    "remove_security_group": Action("POST", remove_security_group, max_version=APIVersion(1, 14)),
+    "network_detach": Action("POST", network_detach, min_version=APIVersion(1, 6)),
+    "network_attach": Action("POST", network_attach, min_version=APIVersion(1, 8)),
+    "network_list": Action("GET", network_list, min_version=APIVersion(1, 13), rule=""),
     "resize_container": Action(
         "POST", _not_on_kubernetes("resize_container", LATER.format("resize_container")), min_version=APIVersion(1, 19)
     ),

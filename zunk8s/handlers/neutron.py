@@ -1,17 +1,22 @@
 """The Neutron-compatible subset zunk8s serves under /network (register it as the ``network``
 service in Keystone's catalog, URL ``…/network``; openstacksdk appends ``/v2.0`` itself):
-security groups and their rules, in the caller's project; members (and admins) write, readers
+security groups and their rules, in the caller's project, and networks (the project's and the
+shared ones; bodies checked in handlers/networkbody.py), and the containers' ports (read-only);
+members (and admins) write, readers
 read, as Neutron's default policy says. Neutron's paths, bodies, status
 codes and error envelope (``{"NeutronError": {...}}``, rendered by the middlewares)."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from aiohttp import web
 
 from zunk8s.appkeys import CALLER, base_url, services_of
-from zunk8s.errors import Invalid, ZunError
+from zunk8s.errors import NeutronBadRequest
+from zunk8s.errors import NeutronPolicyNotAuthorized as PolicyNotAuthorized
+from zunk8s.handlers import networkbody
 from zunk8s.handlers.params import json_body
 from zunk8s.service.context import Caller
 
@@ -26,16 +31,6 @@ _RULE_FIELDS = {
 }
 
 
-class PolicyNotAuthorized(ZunError):
-    """Neutron's 403 for a caller its default policy does not let write."""
-
-    status = 403
-    code = "policy-not-authorized"
-
-    def __init__(self, action: str) -> None:
-        super().__init__(f"(rule:{action}) is disallowed by policy")
-
-
 def _may_write(request: web.Request, action: str) -> Caller:
     """Neutron's default policy for writes (2023.2 on): an admin, or a member of the project; a
     reader reads only."""
@@ -43,12 +38,6 @@ def _may_write(request: web.Request, action: str) -> Caller:
     if not (caller.is_admin or "member" in caller.roles):
         raise PolicyNotAuthorized(action)
     return caller
-
-
-class NeutronBadRequest(Invalid):
-    """A body Neutron's API layer would refuse (its "Failed to parse request" 400s)."""
-
-    code = "bad-request"
 
 
 def _caller(request: web.Request) -> Caller:
@@ -64,7 +53,7 @@ def _filters(request: web.Request) -> dict[str, list[str]]:
     return filters
 
 
-async def _resource(request: web.Request, key: str, allowed: set[str]) -> dict[str, Any]:
+async def _resource(request: web.Request, key: str, allowed: AbstractSet[str]) -> dict[str, Any]:
     body = await json_body(request, required=True)
     if not isinstance(body, dict) or not isinstance(body.get(key), dict):
         raise NeutronBadRequest(f"Failed to parse request. Resource body required: an object under '{key}'.")
@@ -145,14 +134,60 @@ async def delete_rule(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def list_networks(request: web.Request) -> web.Response:
+    networks = await services_of(request).networks.list_networks(_caller(request), filters=_filters(request))
+    return web.json_response({"networks": networks})
+
+
+async def create_network(request: web.Request) -> web.Response:
+    new = networkbody.new_network(await _resource(request, "network", networkbody.KNOWN))
+    network = await services_of(request).networks.create_network(
+        _may_write(request, "create_network"), name=new.name, description=new.description, shared=new.shared
+    )
+    return web.json_response({"network": network}, status=201)
+
+
+async def show_network(request: web.Request) -> web.Response:
+    network = await services_of(request).networks.show_network(_caller(request), request.match_info["ident"])
+    return web.json_response({"network": network})
+
+
+async def update_network(request: web.Request) -> web.Response:
+    changes = networkbody.network_changes(await _resource(request, "network", networkbody.KNOWN))
+    network = await services_of(request).networks.update_network(
+        _may_write(request, "update_network"), request.match_info["ident"], changes
+    )
+    return web.json_response({"network": network})
+
+
+async def delete_network(request: web.Request) -> web.Response:
+    await services_of(request).networks.delete_network(_may_write(request, "delete_network"), request.match_info["ident"])
+    return web.Response(status=204)
+
+
+async def list_ports(request: web.Request) -> web.Response:
+    ports = services_of(request).attachments.list_ports(_caller(request), filters=_filters(request))
+    return web.json_response({"ports": ports})
+
+
+async def show_port(request: web.Request) -> web.Response:
+    port = services_of(request).attachments.show_port(_caller(request), request.match_info["ident"])
+    return web.json_response({"port": port})
+
+
 def add_routes(app: web.Application) -> None:
     for root in (PREFIX, f"{PREFIX}/"):
         app.router.add_get(root, versions)
     for name, lister, creator, shower, deleter in (
         ("security-groups", list_groups, create_group, show_group, delete_group),
         ("security-group-rules", list_rules, create_rule, show_rule, delete_rule),
+        ("networks", list_networks, create_network, show_network, delete_network),
     ):
         app.router.add_get(f"{API}/{name}", lister)
         app.router.add_post(f"{API}/{name}", creator)
         app.router.add_get(f"{API}/{name}/{{ident}}", shower)
         app.router.add_delete(f"{API}/{name}/{{ident}}", deleter)
+    app.router.add_put(f"{API}/networks/{{ident}}", update_network)
+    # Ports are the containers' own (one per container and network): read-only.
+    app.router.add_get(f"{API}/ports", list_ports)
+    app.router.add_get(f"{API}/ports/{{ident}}", show_port)

@@ -54,6 +54,14 @@ def pod_path(namespace: str, name: str | None = None) -> str:
     return f"{base}/{name}" if name else base
 
 
+def _owned_path(kind: str, namespace: str) -> str:
+    if kind == "NetworkPolicy":
+        return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"
+    if kind == "Service":
+        return f"/api/v1/namespaces/{namespace}/services"
+    raise ValueError(kind)
+
+
 def configmap_path(namespace: str, name: str | None = None) -> str:
     base = f"/api/v1/namespaces/{namespace}/configmaps"
     return f"{base}/{name}" if name else base
@@ -239,6 +247,77 @@ class KubeGateway:
             await self._http.request("DELETE", crd.security_group_path(namespace, name))
         except KubeNotFound:
             pass
+
+    # --- networks (read live, like security groups; shared ones from every namespace) --------
+
+    async def list_networks(self, namespace: str) -> list[Obj]:
+        """Every Network in a project's namespace (also those made with kubectl)."""
+        body = await self._http.request("GET", crd.network_path(namespace))
+        items: list[Obj] = body.get("items") or []
+        return items
+
+    async def list_shared_networks(self) -> list[Obj]:
+        """This installation's shared Networks, in every namespace (by their labels)."""
+        selector = f"{L.managed_selector(self.instance)},{L.SHARED}=true"
+        body = await self._http.request("GET", crd.ALL_NETWORKS_PATH, params={"labelSelector": selector})
+        items: list[Obj] = body.get("items") or []
+        return items
+
+    async def find_network(self, name: str) -> Obj | None:
+        """This installation's Network of that name in whichever namespace (an admin's lookup by
+        id). ``name`` must be a valid object name: it goes into a field selector."""
+        params = {"labelSelector": L.managed_selector(self.instance), "fieldSelector": f"metadata.name={name}"}
+        body = await self._http.request("GET", crd.ALL_NETWORKS_PATH, params=params)
+        items: list[Obj] = body.get("items") or []
+        return items[0] if items else None
+
+    async def get_network(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", crd.network_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def create_network(self, body: Obj) -> Obj:
+        """KubeAlreadyExists when a network of that id exists (a default network another replica made)."""
+        obj: Obj = await self._http.request("POST", crd.network_path(body["metadata"]["namespace"]), body=body)
+        return obj
+
+    async def patch_network(self, namespace: str, name: str, patch: Obj) -> Obj:
+        """A merge patch; KubeNotFound when the network is gone."""
+        obj: Obj = await self._http.request("PATCH", crd.network_path(namespace, name), body=patch, content_type=MERGE)
+        return obj
+
+    async def delete_network(self, namespace: str, name: str) -> None:
+        try:
+            await self._http.request("DELETE", crd.network_path(namespace, name))
+        except KubeNotFound:
+            pass
+
+    # --- a container's NetworkPolicy and Service (written whole, read only by the sweep) ----
+
+    async def apply_owned(self, body: Obj) -> None:
+        """Make the NetworkPolicy or Service ``body`` describes, or make an existing one say what
+        ``body`` says (a merge patch of its labels and spec: each list in the spec is replaced)."""
+        path = _owned_path(body["kind"], body["metadata"]["namespace"])
+        name = body["metadata"]["name"]
+        patch = {"metadata": {"labels": body["metadata"].get("labels") or {}}, "spec": body["spec"]}
+        try:
+            await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        except KubeNotFound:
+            try:
+                await self._http.request("POST", path, body=body)
+            except KubeAlreadyExists:  # made meanwhile: say it again
+                await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+
+    async def list_owned(self, kind: Literal["NetworkPolicy", "Service"], namespace: str) -> list[Obj]:
+        """This installation's objects of ``kind`` in a namespace."""
+        body = await self._http.request(
+            "GET", _owned_path(kind, namespace), params={"labelSelector": L.managed_selector(self.instance)}
+        )
+        items: list[Obj] = body.get("items") or []
+        return items
+
 
     # --- records ------------------------------------------------------------------------
 

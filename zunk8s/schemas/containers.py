@@ -8,6 +8,7 @@ are refused as Zun refuses them (``InvalidParamInVersion`` or "Additional proper
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import shlex
@@ -381,6 +382,24 @@ class ContainerCreate(_Resources):
             raise _err("type", f"{shown(v)} is not of type 'array' of 'object'")
         return [dict(i) for i in v]
 
+    @field_validator("nets", mode="after")
+    @classmethod
+    def _nets(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """Zun's ``nets`` items: network or port (exactly one), fixed IPs, nothing else."""
+        for net in v or []:
+            extra = sorted(set(net) - _NET_KEYS)
+            if extra:
+                raise _err("additional", f"Additional properties are not allowed ('{shown(extra[0])}' was unexpected)")
+            for key in ("network", "port"):
+                if key in net and not (isinstance(net[key], str) and 1 <= len(net[key]) <= 255):
+                    raise _err("type", f"{shown(net[key])} is not a string of 1 to 255 characters")
+            if ("network" in net) == ("port" in net):
+                raise _err("oneOf", f"{shown(net)} is not valid under exactly one of the given schemas (network or port)")
+            for key, version in (("v4-fixed-ip", 4), ("v6-fixed-ip", 6)):
+                if key in net and not _is_ip(net[key], version):
+                    raise _err("format", f"{shown(net[key])} is not a 'ipv{version}'")
+        return v
+
 
 class ContainerUpdate(_Resources):
     """PATCH body (schema container_update): cpu, memory, name, auto_heal."""
@@ -438,6 +457,16 @@ def validate_create(body: Any, version: APIVersion) -> ContainerCreate:
         # Before 1.36 Zun ties tty to interactive whenever interactive is given.
         spec = spec.model_copy(update={"tty": spec.interactive})
     return spec
+
+
+_NET_KEYS = {"network", "port", "v4-fixed-ip", "v6-fixed-ip"}
+
+
+def _is_ip(value: Any, version: int) -> bool:
+    try:
+        return isinstance(value, str) and ipaddress.ip_address(value).version == version
+    except ValueError:
+        return False
 
 
 def _check_restart_policy(policy: RestartPolicy | None) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 
 from zunk8s.records import Record, RecordStatus
 from zunk8s.translate.names import default_hostname
+from zunk8s.translate.netports import addresses
 from zunk8s.translate.status import status_detail
-
-NETWORK_NAME = "pod-network"
 
 
 def container_links(base_url: str, uuid: str) -> list[dict[str, str]]:
@@ -21,18 +20,6 @@ def container_links(base_url: str, uuid: str) -> list[dict[str, str]]:
         {"href": f"{base_url}/v1/containers/{uuid}", "rel": "self"},
         {"href": f"{base_url}/containers/{uuid}", "rel": "bookmark"},
     ]
-
-
-def addresses(st: RecordStatus) -> dict[str, list[dict[str, Any]]]:
-    # Zun gives {} (never null) for a container without an address: clients call .values().
-    if not st.pod_ip:
-        return {}
-    version = 6 if ":" in st.pod_ip else 4
-    return {
-        NETWORK_NAME: [
-            {"addr": st.pod_ip, "version": version, "port": None, "subnet_id": None, "preserve_on_delete": False}
-        ]
-    }
 
 
 # Zun's view keys (``_basic_keys``): each is shown only where policy ``container:get_one:<key>``
@@ -80,10 +67,11 @@ def container_view(
             "workdir": record.workdir,
             "auto_remove": record.auto_remove,
             "auto_heal": record.auto_heal,
-            "ports": None,
+            # Zun's ports are the container's exposed ones (Docker's ExposedPorts), as numbers.
+            "ports": [int(p.split("/")[0]) for p in record.exposed_ports] if record.exposed_ports else None,
             "hostname": record.hostname or default_hostname(record.uuid),
             "labels": record.labels,
-            "addresses": addresses(st),
+            "addresses": addresses(record, st),
             "restart_policy": record.restart_policy,
             "interactive": record.interactive,
             "tty": record.tty,

@@ -7,18 +7,22 @@ import uuid as uuidlib
 from typing import Any
 
 from zunk8s.clock import now_utc, zun_timestamp
-from zunk8s.errors import Invalid, InvalidValue, NotImplementedOnKubernetes
+from zunk8s.errors import Conflict, Invalid, InvalidValue, NotImplementedOnKubernetes, ZunError, ZunNetworkNotFound
 from zunk8s.kube.errors import KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
 from zunk8s.service.context import Caller
 from zunk8s.service.hosts import Hosts
+from zunk8s.service.isolation import Isolation
 from zunk8s.service.names_gen import generate_name
+from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry, entry_from_object
+from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.translate import labels as L
+from zunk8s.translate.isolation import exposed_group_id, normalise_exposed_ports
 from zunk8s.translate.names import is_dns_label, namespace_for, pod_name, project_hash
 from zunk8s.translate.objects import namespace_body, record_body
 from zunk8s.translate.statuschanges import Changes
@@ -42,9 +46,6 @@ def create_sub_policies(spec: ContainerCreate) -> list[str]:
 def check_supported(spec: ContainerCreate) -> None:
     """Fields zunk8s cannot honour yet get a clear 501, never a silent success."""
     unsupported = {
-        "security_groups": bool(spec.security_groups),
-        "exposed_ports": bool(spec.exposed_ports),
-        "nets": bool(spec.nets),
         "mounts": bool(spec.mounts),
         "hints": bool(spec.hints),
         "registry": spec.registry is not None,
@@ -54,6 +55,18 @@ def check_supported(spec: ContainerCreate) -> None:
         raise NotImplementedOnKubernetes(
             f"zunk8s does not support {', '.join(names)} on Kubernetes yet; create the container without them."
         )
+    for net in spec.nets or []:
+        if net.get("port"):
+            raise InvalidValue(
+                "zunk8s has no Neutron ports: a container's address is its Pod's, given by the cluster; "
+                "attach a network by 'network' instead of 'port'."
+            )
+        for key in ("v4-fixed-ip", "v6-fixed-ip"):
+            if net.get(key):
+                raise InvalidValue(
+                    f"{key} cannot be honoured on Kubernetes: the cluster's network plugin gives each Pod "
+                    "its address, and a Pod that is made again gets a new one."
+                )
     if spec.hostname is not None and not is_dns_label(spec.hostname):
         # Zun accepts dots, underscores and capitals; a Pod's hostname must be one DNS label.
         raise Invalid(
@@ -104,6 +117,7 @@ def build_record(caller: Caller, spec: ContainerCreate, *, uuid: str, now: str) 
         image_driver=spec.image_driver or "docker",
         image_pull_policy=spec.image_pull_policy,
         security_groups=None,
+        exposed_ports=normalise_exposed_ports(spec.exposed_ports),
         auto_remove=bool(spec.auto_remove),
         auto_heal=bool(spec.auto_heal),
         runtime=spec.runtime,
@@ -127,6 +141,9 @@ class Creation:
         registry: Registry,
         pods: PodWork,
         hosts: Hosts,
+        secgroups: SecurityGroups,
+        networks: Networks,
+        isolation: Isolation,
         namespace_prefix: str,
     ) -> None:
         self._gw = gateway
@@ -134,6 +151,9 @@ class Creation:
         self._registry = registry
         self._pods = pods
         self._hosts = hosts
+        self._secgroups = secgroups
+        self._networks = networks
+        self._isolation = isolation
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
@@ -143,12 +163,19 @@ class Creation:
             # is written. The Pod is then bound to it by the scheduler (translate/pods.py).
             await self._hosts.require(spec.host)
         uuid = str(uuidlib.uuid4())
+        # Zun's order: the groups are looked up (400 unknown, 409 ambiguous), then the networks.
+        groups = await self._secgroups.resolve(caller, spec.security_groups) if spec.security_groups else None
+        if spec.exposed_ports:
+            groups = [*(groups or []), exposed_group_id(uuid)]  # Zun's zun-<uuid> group (prepare makes it)
+        networks = await self._resolve_networks(caller, spec.nets or [])
         # Taken (and let go) before anything is written: with the state store down, the create
         # is refused with a 503 here, instead of acknowledged and then failing.
         async with self._ops.lock(uuid):
-            entry = await self._write_record(caller, spec, uuid)
+            entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks)
 
         async def work(e: Entry) -> Changes | None:
+            # The container's NetworkPolicy exists before any Pod of it does.
+            await self._isolation.prepare(e)
             if run:
                 # task_state marks the window in which the record names a Pod that may not
                 # exist yet; recovery treats it as an unfinished create.
@@ -158,8 +185,37 @@ class Creation:
         self._ops.run(entry, "create", work)
         return entry
 
-    async def _write_record(self, caller: Caller, spec: ContainerCreate, uuid: str) -> Entry:
+    async def _resolve_networks(self, caller: Caller, nets: list[dict[str, Any]]) -> list[str]:
+        """create's ``nets`` as network ids (Zun's build_requested_networks); none given: Zun's
+        available network (the project's oldest, else the oldest shared one)."""
+        if not nets:
+            return [await self.default_network(caller)]
+        ids: list[str] = []
+        for net in nets:
+            network_id = await self.find_network(caller, str(net["network"]))
+            if network_id not in ids:
+                ids.append(network_id)
+        return ids
+
+    async def default_network(self, caller: Caller) -> str:
+        return await self._networks.default_for(caller)
+
+    async def find_network(self, caller: Caller, ident: str) -> str:
+        """A network by name or id, with Zun's errors (404 unknown, 409 ambiguous)."""
+        try:
+            return await self._networks.resolve(caller, ident)
+        except Conflict:
+            raise Conflict("Multiple neutron networks exist with same name. Please use the uuid instead.") from None
+        except ZunError as e:
+            if e.status == 404:
+                raise ZunNetworkNotFound(ident) from None
+            raise
+
+    async def _write_record(
+        self, caller: Caller, spec: ContainerCreate, uuid: str, *, groups: list[str] | None, networks: list[str]
+    ) -> Entry:
         record = build_record(caller, spec, uuid=uuid, now=zun_timestamp(now_utc()))
+        record = record.model_copy(update={"security_groups": groups, "networks": networks})
         namespace = namespace_for(caller.project_id, self._namespace_prefix)
         phash = project_hash(caller.project_id)
         ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=phash, instance=self._gw.instance)

@@ -19,6 +19,7 @@ from zunk8s.clock import now_utc, seconds_since_kube_time, seconds_since_zun_tim
 from zunk8s.errors import ContainerNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
+from zunk8s.service.isolation import Isolation
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
@@ -30,6 +31,8 @@ log = structlog.get_logger(__name__)
 
 # A Pod this young may belong to a record that has not reached this replica's cache yet.
 ORPHAN_GRACE_SECONDS = 60.0
+# The tasks whose work includes the container's isolation (service/isolation.py).
+ISOLATING = ("container_creating", "sg_adding", "sg_removing", "network_attaching", "network_detaching")
 
 
 class Recovery:
@@ -44,6 +47,7 @@ class Recovery:
         recovery_after: float,
         stop_timeout: int,
         reconcile: Callable[[Key], Awaitable[None]],
+        isolation: Isolation,
     ) -> None:
         self._gw = gateway
         self._ops = ops
@@ -53,6 +57,7 @@ class Recovery:
         self._recovery_after = recovery_after
         self._stop_timeout = stop_timeout
         self._reconcile = reconcile
+        self._isolation = isolation
 
     async def sweep(self, *, now: datetime | None = None) -> None:
         now = now or now_utc()
@@ -62,6 +67,10 @@ class Recovery:
             except (ZunError, KubeError) as e:
                 log.warning("recovery_failed", uuid=entry.uuid, error=repr(e))
         await self._delete_orphan_pods(now)
+        try:
+            await self._isolation.sweep()
+        except (ZunError, KubeError) as e:
+            log.warning("isolation_sweep_failed", error=repr(e))
 
     async def _check(self, entry: Entry, now: datetime) -> None:
         st = entry.status
@@ -98,6 +107,11 @@ class Recovery:
 
     async def _redo(self, e: Entry) -> Changes | None:
         task = e.status.task_state
+        if not e.has_status or task in ISOLATING:
+            # Its policy (and exposed-ports group and Service) may not have been made, or the
+            # Pod not relabelled after the record was: done again (each step is idempotent).
+            await self._isolation.prepare(e)
+            await self._isolation.relabel(e)
         if not e.has_status or task == "container_creating":
             pods = self._gw.pods_of(e.namespace, e.uuid)
             if pods:

@@ -22,6 +22,7 @@ from zunk8s.clock import kube_now
 from zunk8s.errors import (
     BackendUnavailable,
     Conflict,
+    InvalidValue,
     SecurityGroupCannotRemoveDefault,
     SecurityGroupDefaultAlreadyExists,
     SecurityGroupInUse,
@@ -29,15 +30,16 @@ from zunk8s.errors import (
     SecurityGroupRuleExists,
     SecurityGroupRuleNotFound,
 )
-from zunk8s.kube.errors import KubeAlreadyExists, KubeConflict
+from zunk8s.kube.errors import KubeConflict
 from zunk8s.kube.gateway import KubeGateway
+from zunk8s.records import Record
 from zunk8s.service.context import Caller
+from zunk8s.service.isolation import Isolation
 from zunk8s.translate import labels as L
+from zunk8s.translate.isolation import container_groups
 from zunk8s.translate.names import namespace_for, project_hash
 from zunk8s.translate.neutronviews import (
-    DEFAULT_DESCRIPTION,
     DEFAULT_NAME,
-    default_group_id,
     group_body,
     group_rules,
     group_view,
@@ -56,8 +58,9 @@ WRITE_ATTEMPTS = 20
 
 
 class SecurityGroups:
-    def __init__(self, *, gateway: KubeGateway, namespace_prefix: str, pods: PodRanges) -> None:
+    def __init__(self, *, gateway: KubeGateway, namespace_prefix: str, pods: PodRanges, isolation: Isolation) -> None:
         self._gw = gateway
+        self._isolation = isolation
         self._prefix = namespace_prefix
         self._pods = pods
         self._writing: dict[tuple[str, str], asyncio.Lock] = {}
@@ -85,17 +88,7 @@ class SecurityGroups:
         return sorted(groups, key=lambda g: (g.get("spec") or {}).get("created_at") or "")
 
     async def _make_default(self, caller: Caller, namespace: str) -> Obj:
-        group_id = default_group_id(self._gw.instance, caller.project_id)
-        rules = self._new_rules(group_id, is_default=True)
-        body = group_body(namespace, group_id, name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION,
-                          project_id=caller.project_id, labels=self._labels(caller), rules=rules, now=kube_now())
-        try:
-            return await self._gw.create_security_group(body)
-        except KubeAlreadyExists:  # another replica (or request) made it first
-            made = await self._gw.get_security_group(namespace, group_id)
-            if made is None:
-                raise SecurityGroupNotFound(group_id) from None
-            return made
+        return await self._isolation.make_default_group(namespace, caller.project_id)
 
     @staticmethod
     def _new_rules(group_id: str, *, is_default: bool) -> list[Rule]:
@@ -160,17 +153,35 @@ class SecurityGroups:
             if g is not target and self._owned(g) and any(r.remote_group_id == group_id for r in group_rules(g)[0]):
                 await self._rewrite(namespace, g["metadata"]["name"],
                                     lambda rules: [r for r in rules if r.remote_group_id != group_id])
+                await self._isolation.sync_members(namespace, g["metadata"]["name"])
 
     def _in_use(self, caller: Caller, group_id: str) -> bool:
-        """Whether a container of the project is in the group (its record names it)."""
+        """Whether a container of the project is in the group (its record names it, or names no
+        group and the group is the project's default one)."""
         namespace = self._namespace(caller)
         for key in self._gw.record_keys():
-            if key[0] != namespace:
-                continue
-            record = self._gw.cached_record(key) or {}
-            if group_id in ((record.get("spec") or {}).get("security_groups") or []):
+            obj = self._gw.cached_record(key) if key[0] == namespace else None
+            if obj is not None and group_id in container_groups(Record.model_validate(obj.get("spec") or {}), self._gw.instance):
                 return True
         return False
+
+    async def resolve(self, caller: Caller, idents: list[str]) -> list[str]:
+        """Create's ``security_groups`` as group ids, each by id or by name, de-duplicated; Zun's
+        400 for one not found and 409 for a name several groups have."""
+        groups = await self._groups(caller)
+        ids: list[str] = []
+        for ident in idents:
+            matches = [g for g in groups if g["metadata"]["name"] == ident] or [
+                g for g in groups if (g.get("spec") or {}).get("name") == ident
+            ]
+            if not matches:
+                raise InvalidValue(f"Security group {ident} not found.")
+            if len(matches) > 1:
+                raise Conflict(f"Multiple security group matches found for name {ident}, use an ID to be more specific.")
+            group_id = str(matches[0]["metadata"]["name"])
+            if group_id not in ids:
+                ids.append(group_id)
+        return ids
 
     # --- rules ------------------------------------------------------------------------------
 
@@ -205,6 +216,7 @@ class SecurityGroups:
             return [*rules, rule]
 
         group = await self._rewrite(self._namespace(caller), group_id, add)
+        await self._isolation.sync_members(self._namespace(caller), group_id)
         return rule_view(group, rule)
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
@@ -216,6 +228,7 @@ class SecurityGroups:
             return [r for r in rules if r.id != rule_id]
 
         await self._rewrite(self._namespace(caller), group["metadata"]["name"], remove)
+        await self._isolation.sync_members(self._namespace(caller), group["metadata"]["name"])
 
     async def _rewrite(self, namespace: str, group_id: str, change: Callable[[list[Rule]], list[Rule]]) -> Obj:
         """Apply ``change`` to the group's rules as they are now: a write conditional on what was

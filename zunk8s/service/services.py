@@ -16,6 +16,9 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     replicas   this replica's heartbeat and the service list (service/replicas.py)
     reconciler + recovery: the leader's background work (service/reconciler.py, recovery.py)
     podwork    the Pod work the actions share (service/podwork.py), here for shutdown
+    secgroups, networks   the /network API's groups and networks (service/secgroups.py, networks.py)
+    isolation  each container's NetworkPolicy (service/isolation.py)
+    attachments  a container's groups and networks changed and listed (service/attachments.py)
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ from dataclasses import dataclass
 
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.archives import Archives
+from zunk8s.service.attachments import Attachments
 from zunk8s.service.commands import Commands
 from zunk8s.service.connections import Connections
 from zunk8s.service.creating import Creation
 from zunk8s.service.deleting import Deletion
 from zunk8s.service.health import Health
 from zunk8s.service.hosts import Hosts
+from zunk8s.service.isolation import Isolation
 from zunk8s.service.logs import Logs
+from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
 from zunk8s.service.podwork import PodWork
@@ -70,6 +76,9 @@ class Services:
     recovery: Recovery
     podwork: PodWork
     secgroups: SecurityGroups
+    networks: Networks
+    isolation: Isolation
+    attachments: Attachments
 
     def reconcile_forever(self) -> Awaitable[None]:
         """The leader election and, while leading, Pod-event reconciliation and the sweep."""
@@ -108,6 +117,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         sweep_interval=settings.sweep_interval,
         lock_ttl=settings.lock_ttl,
     )
+    pod_ranges = PodRanges.of(settings.network.pod_cidrs)
+    isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
     recovery = Recovery(
         gateway=gateway,
         ops=ops,
@@ -117,17 +128,21 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         recovery_after=settings.recovery_after,
         stop_timeout=k.stop_timeout,
         reconcile=reconciler.reconcile,
+        isolation=isolation,
     )
     commands = Commands(gateway, exec_timeout=settings.exec_timeout)
     hosts = Hosts(gateway=gateway, registry=registry, node_selector=k.node_selector, tolerations=k.tolerations)
     secgroups = SecurityGroups(
-        gateway=gateway, namespace_prefix=k.namespace_prefix, pods=PodRanges.of(settings.network.pod_cidrs)
+        gateway=gateway, namespace_prefix=k.namespace_prefix, pods=pod_ranges, isolation=isolation
+    )
+    networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
+    creation = Creation(
+        gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
+        networks=networks, isolation=isolation, namespace_prefix=k.namespace_prefix,
     )
     return Services(
         registry=registry,
-        creation=Creation(
-            gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, namespace_prefix=k.namespace_prefix
-        ),
+        creation=creation,
         power=power,
         deletion=deletion,
         updates=Updates(gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio),
@@ -149,4 +164,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         recovery=recovery,
         podwork=pods,
         secgroups=secgroups,
+        networks=networks,
+        isolation=isolation,
+        attachments=Attachments(
+            ops=ops, registry=registry, isolation=isolation, secgroups=secgroups, creation=creation, instance=gateway.instance
+        ),
     )

@@ -22,6 +22,12 @@ def leader_lock(instance: str) -> str:
     return f"leader-{instance}"
 
 
+def isolation_lock(namespace: str) -> str:
+    """The lock under which a project's NetworkPolicies are derived and written (one writer at
+    a time across replicas, so the last write is made from the newest groups and records)."""
+    return f"isolation:{namespace}"
+
+
 def exec_session_key(exec_id: str) -> str:
     """The value holding an interactive exec session until the client connects."""
     return f"exec:{exec_id}"

@@ -4,6 +4,9 @@ ZunContainer: the durable home of a Zun container record. spec is the Zun record
 (snake_case, as Zun names the fields); status is what zunk8s observed.
 SecurityGroup: a Neutron security group of a project, in the project's namespace, named by its
 id; spec holds Neutron's fields and its rules. Platform teams may manage them with kubectl.
+Network: a Neutron network of a project (an isolation domain: containers on one network reach
+each other), in the project's namespace, named by its id; a shared one (labelled
+``zunk8s.openstack.org/shared=true``) is seen by every project.
 All are schemaless for Kubernetes (x-kubernetes-preserve-unknown-fields) because zunk8s
 validates them itself with Zun's and Neutron's rules.
 """
@@ -23,6 +26,10 @@ CRD_NAME = f"{PLURAL}.{GROUP}"
 SG_KIND = "SecurityGroup"
 SG_PLURAL = "securitygroups"
 SG_CRD_NAME = f"{SG_PLURAL}.{GROUP}"
+
+NET_KIND = "Network"
+NET_PLURAL = "networks"
+NET_CRD_NAME = f"{NET_PLURAL}.{GROUP}"
 
 
 def _crd(*, plural: str, singular: str, kind: str, short: str, columns: list[dict[str, str]], status: bool) -> dict[str, Any]:
@@ -80,14 +87,35 @@ def security_group_crd() -> dict[str, Any]:
     )
 
 
+def network_crd() -> dict[str, Any]:
+    return _crd(
+        plural=NET_PLURAL, singular="network", kind=NET_KIND, short="zunnet", status=False,
+        columns=[
+            {"name": "Name", "type": "string", "jsonPath": ".spec.name"},
+            {"name": "Shared", "type": "boolean", "jsonPath": ".spec.shared"},
+            {"name": "Description", "type": "string", "jsonPath": ".spec.description"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+    )
+
+
 def crd_manifests() -> list[dict[str, Any]]:
     """Every CRD zunk8s needs (the chart's crds/ holds the same)."""
-    return [crd_manifest(), security_group_crd()]
+    return [crd_manifest(), security_group_crd(), network_crd()]
 
 
 def security_group_path(namespace: str, name: str | None = None) -> str:
     base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{SG_PLURAL}"
     return f"{base}/{name}" if name else base
+
+
+def network_path(namespace: str, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{NET_PLURAL}"
+    return f"{base}/{name}" if name else base
+
+
+# Networks of every namespace (shared ones are seen by every project; an admin finds any by id).
+ALL_NETWORKS_PATH = f"/apis/{GROUP}/{VERSION}/{NET_PLURAL}"
 
 
 def record_path(namespace: str, name: str | None = None) -> str:

@@ -24,6 +24,8 @@ TASK = f"{PREFIX}/task"
 # Which zunk8s installation owns the object (derived from its namespace prefix): two installs
 # on one cluster never act on each other's containers.
 INSTANCE = f"{PREFIX}/instance"
+# On a Network that every project sees ("true"): the cluster-wide list selects by it.
+SHARED = f"{PREFIX}/shared"
 ANN_LABELS = f"{PREFIX}/labels"
 ANN_PROJECT = f"{PREFIX}/project-id"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from zunk8s.records import Record
 from zunk8s.translate import labels as L
+from zunk8s.translate.isolation import pod_membership
 from zunk8s.translate.names import CONTAINER_NAME, default_hostname
 from zunk8s.translate.quantities import cpu_quantity, disk_quantity, memory_quantity
 
@@ -89,6 +90,8 @@ def build_pod(
     user_labels, labels_annotation = L.split_user_labels(record.labels)
     labels = {**user_labels, **L.owner_labels(uuid=record.uuid, project_hash=project_hash, instance=options.instance)}
     labels[L.GENERATION] = str(generation)
+    # Its groups and networks, for other containers' NetworkPolicies to select it by.
+    labels.update(pod_membership(record, options.instance))
     if task and L.is_valid_label_value(task):
         labels[L.TASK] = task
     annotations: dict[str, str] = {}

@@ -30,6 +30,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 GROUP_LABEL_PREFIX = "sg.zunk8s.openstack.org/"
 NETWORK_LABEL_PREFIX = "net.zunk8s.openstack.org/"
+# On the Pods of containers with exposed ports: an egress rule "anywhere" lets a container send to
+# them whatever networks they are on (their own policies admit only the exposed ports).
+EXPOSED_LABEL = "exposed.zunk8s.openstack.org/ports"
 
 # neutron-lib's IP_PROTOCOL_MAP names (a number 0-255 is accepted too, kept as a string).
 PROTOCOL_NUMBERS = {
@@ -246,7 +249,7 @@ def _peers(rule: Rule, networks: Sequence[str], pods: PodRanges) -> list[Obj]:
     Empty means nobody: the caller drops the rule (an empty peer list would mean everybody)."""
     pod_cidrs = pods.family(rule.ethertype)
     if rule.remote_group_id is not None:
-        if not pod_cidrs:
+        if pods.cidrs and not pod_cidrs:
             return []  # no Pod has an address of that family: Neutron's rule admits nothing here
         return [{"podSelector": {"matchLabels": {group_label(rule.remote_group_id): "", network_label(n): ""}}}
                 for n in networks]
@@ -258,6 +261,8 @@ def _peers(rule: Rule, networks: Sequence[str], pods: PodRanges) -> list[Obj]:
     if len(inner) == len(pod_cidrs):  # the prefix is more than the Pod ranges: the rest of it
         peers.append({"ipBlock": {"cidr": str(prefix), **({"except": inner} if inner else {})}})
     peers += [{"namespaceSelector": {}, "podSelector": {"matchLabels": {network_label(n): ""}}} for n in networks]
+    if rule.direction == "egress":
+        peers.append({"namespaceSelector": {}, "podSelector": {"matchLabels": {EXPOSED_LABEL: ""}}})
     return peers
 
 
@@ -329,6 +334,9 @@ def container_policy(
     }
 
 
-def membership_labels(group_ids: Iterable[str], network_ids: Iterable[str]) -> dict[str, str]:
+def membership_labels(group_ids: Iterable[str], network_ids: Iterable[str], *, exposed: bool = False) -> dict[str, str]:
     """The labels a container's Pod carries so that other containers' policies can select it."""
-    return {**{group_label(g): "" for g in group_ids}, **{network_label(n): "" for n in network_ids}}
+    labels = {**{group_label(g): "" for g in group_ids}, **{network_label(n): "" for n in network_ids}}
+    if exposed:
+        labels[EXPOSED_LABEL] = ""
+    return labels

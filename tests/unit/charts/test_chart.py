@@ -22,7 +22,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernet
 
 from zunk8s.settings import Settings
 from zunk8s.translate import labels as L
-from zunk8s.translate.crd import crd_manifest, crd_manifests, security_group_crd
+from zunk8s.translate.crd import crd_manifest, crd_manifests, network_crd, security_group_crd
 
 Obj = dict[str, Any]
 
@@ -40,13 +40,14 @@ EXPECTED_RULES = {
     (
         "apiextensions.k8s.io",
         "customresourcedefinitions",
-        ("securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org"),
+        ("networks.zunk8s.openstack.org", "securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org"),
         ("get",),
     ),
     ("", "namespaces", (), ("create",)),
     ("zunk8s.openstack.org", "zuncontainers", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("zunk8s.openstack.org", "zuncontainers/status", (), ("patch",)),
     ("zunk8s.openstack.org", "securitygroups", (), ("create", "delete", "get", "list", "patch")),
+    ("zunk8s.openstack.org", "networks", (), ("create", "delete", "get", "list", "patch")),
     ("", "pods", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("", "pods/resize", (), ("patch",)),
     ("", "pods/log", (), ("get",)),
@@ -55,6 +56,8 @@ EXPECTED_RULES = {
     ("", "events", (), ("list",)),
     ("", "configmaps", (), ("create", "get", "update")),
     ("", "nodes", (), ("get", "list")),
+    ("networking.k8s.io", "networkpolicies", (), ("create", "list", "patch")),
+    ("", "services", (), ("create", "patch")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}
 
@@ -206,7 +209,11 @@ def external(helm_env: dict[str, str]) -> list[Obj]:
 def test_crds_are_zunk8s_own(default: list[Obj]) -> None:
     rendered = sorted((o for o in default if o["kind"] == "CustomResourceDefinition"), key=lambda o: o["metadata"]["name"])
     assert rendered == sorted(crd_manifests(), key=lambda o: o["metadata"]["name"])
-    for file, manifest in (("zuncontainers.yaml", crd_manifest()), ("securitygroups.yaml", security_group_crd())):
+    for file, manifest in (
+        ("zuncontainers.yaml", crd_manifest()),
+        ("securitygroups.yaml", security_group_crd()),
+        ("networks.yaml", network_crd()),
+    ):
         with open(CHART / "crds" / file, encoding="utf-8") as f:
             assert list(yaml.safe_load_all(f)) == [manifest]
 
@@ -223,6 +230,7 @@ def test_defaults_make_two_replicas_with_redis_and_a_budget(default: list[Obj]) 
     assert kinds(default) == [
         ("ClusterRole", "zunk8s-zunk8s-system"),
         ("ClusterRoleBinding", "zunk8s-zunk8s-system"),
+        ("CustomResourceDefinition", "networks.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "securitygroups.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zuncontainers.zunk8s.openstack.org"),
         ("Deployment", "zunk8s"),

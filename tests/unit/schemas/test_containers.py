@@ -93,6 +93,12 @@ BAD_BODIES: list[tuple[dict[str, Any], APIVersion, type[ZunError], str]] = [
     ({"image": "ab", "privileged": True}, APIVersion(1, 20), InvalidParamInVersion, "privileged"),
     ({"image": "ab", "healthcheck": []}, V40, SchemaValidationError, "healthcheck"),
     ({"image": 5}, V40, SchemaValidationError, "field 'image'"),
+    ({"image": "ab", "nets": [{"network": "n", "port": "p"}]}, V40, SchemaValidationError, "exactly one"),
+    ({"image": "ab", "nets": [{}]}, V40, SchemaValidationError, "exactly one"),
+    ({"image": "ab", "nets": [{"network": "n", "mac": "x"}]}, V40, SchemaValidationError, "('mac' was unexpected)"),
+    ({"image": "ab", "nets": [{"network": ""}]}, V40, SchemaValidationError, "1 to 255"),
+    ({"image": "ab", "nets": [{"network": "n", "v4-fixed-ip": "::1"}]}, V40, SchemaValidationError, "ipv4"),
+    ({"image": "ab", "nets": [{"network": "n", "v6-fixed-ip": "10.0.0.1"}]}, V40, SchemaValidationError, "ipv6"),
 ]
 
 

@@ -54,3 +54,23 @@ def test_a_requested_host_is_supported_and_kept_on_the_record() -> None:
     # On the record, so every later Pod (start, reboot, a restart of zunk8s) goes there too.
     assert record.requested_host == "zun-real-0"
     assert Record.model_validate(record.model_dump(mode="json")).requested_host == "zun-real-0"
+
+
+# --- #10: nets that cannot be honoured are refused with the reason ---
+
+@pytest.mark.parametrize(("net", "fragment"), [
+    ({"port": "p1"}, "no Neutron ports"),
+    ({"network": "n", "v4-fixed-ip": "10.0.0.5"}, "v4-fixed-ip cannot be honoured"),
+    ({"network": "n", "v6-fixed-ip": "fd00::5"}, "v6-fixed-ip cannot be honoured"),
+])
+def test_ports_and_fixed_ips_are_refused(net: dict[str, str], fragment: str) -> None:
+    with pytest.raises(Invalid) as err:
+        check_supported(validate_create({"image": "ab", "nets": [net]}, V40))
+    assert fragment in err.value.detail
+    check_supported(validate_create({"image": "ab", "nets": [{"network": "n"}], "security_groups": ["a"]}, V40))
+
+
+def test_exposed_ports_are_kept_as_zun_normalises_them() -> None:
+    spec = validate_create({"image": "ab", "exposed_ports": {"80": {}, "53/udp": {}, "80/tcp": {}}}, V40)
+    record = build_record(Caller("p", "u", frozenset(), "r"), spec, uuid="u1", now="2026-01-01 00:00:00.000000")
+    assert record.exposed_ports == ["80/tcp", "53/udp"]

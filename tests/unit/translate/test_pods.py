@@ -49,6 +49,8 @@ def test_golden_pod() -> None:
         image_pull_policy="ifnotpresent",
         hostname="myhost",
         runtime="runsc",
+        security_groups=["g1"],
+        networks=["n1"],
     )
     pod = _pod(record)
     expected = {
@@ -64,6 +66,9 @@ def test_golden_pod() -> None:
                 L.UUID: UUID,
                 L.PROJECT: project_hash("p1"),
                 L.GENERATION: "3",
+                # Its groups and networks, selected by other containers' NetworkPolicies.
+                "sg.zunk8s.openstack.org/g1": "",
+                "net.zunk8s.openstack.org/n1": "",
             },
             "annotations": {L.ANN_LABELS: json.dumps({"app": "hello", "bad key!": "x"}, sort_keys=True, separators=(",", ":"))},
             "ownerReferences": [

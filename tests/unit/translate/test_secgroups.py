@@ -119,6 +119,7 @@ def sel(**labels: str) -> dict[str, Any]:
 
 NET = "net.zunk8s.openstack.org/"
 SG = "sg.zunk8s.openstack.org/"
+EXPOSED = "exposed.zunk8s.openstack.org/ports"
 
 
 def test_default_group_on_one_network() -> None:
@@ -127,10 +128,12 @@ def test_default_group_on_one_network() -> None:
     assert spec["policyTypes"] == ["Ingress", "Egress"]
     # Members of the group on the same network, IPv4 (no Pod has an IPv6 address: that rule adds nothing).
     assert spec["ingress"] == [{"from": [sel(**{SG + G: "", NET + "n1": ""})]}]
-    # Egress anywhere: outside the Pod range, and Pods on the same network; IPv6 anywhere.
+    # Egress anywhere: outside the Pod range, Pods on the same network, and Pods with exposed
+    # ports (wherever they are: their own policies admit only those ports); IPv6 anywhere.
     assert spec["egress"] == [
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.128.0/17"]}},
-                {"namespaceSelector": {}, **sel(**{NET + "n1": ""})}]},
+                {"namespaceSelector": {}, **sel(**{NET + "n1": ""})},
+                {"namespaceSelector": {}, **sel(**{EXPOSED: ""})}]},
         {"to": [{"ipBlock": {"cidr": "::/0"}}]},
     ]
 
@@ -153,7 +156,8 @@ def test_no_network_means_no_pod_peer_and_never_an_empty_peer_list() -> None:
     spec = policy(rules_of(G, is_default=True), [])["spec"]
     assert spec["ingress"] == []  # the remote-group rule admits nobody: dropped, not "from everybody"
     assert spec["egress"] == [
-        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.128.0/17"]}}]},
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.88.128.0/17"]}},
+                {"namespaceSelector": {}, **sel(**{EXPOSED: ""})}]},
         {"to": [{"ipBlock": {"cidr": "::/0"}}]},
     ]
     for entry in spec["ingress"] + spec["egress"]:
