@@ -21,11 +21,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
-from tests.integration.zunapi import Response, ZunAPI
+from tests.integration.zunapi import Response, ZunAPI, neutron_call
 from zunk8s.app import create_app
 from zunk8s.translate.names import namespace_for
 
-NET = "/network/v2.0"
 SERVE = ["sh", "-c", "echo ok > /tmp/index.html && httpd -p 80 -h /tmp && httpd -p 81 -h /tmp && exec sleep 3600"]
 # Within this long a change must show in packets (the bound).
 TAKES_EFFECT = 10.0
@@ -49,7 +48,7 @@ def project() -> str:
 
 
 async def neutron(zun: ZunAPI, method: str, path: str, *, project: str, body: Any = None) -> Response:
-    return await zun.call(method, NET + path, json=body, project=project, version=None, roles="member")
+    return await neutron_call(zun, method, path, project=project, json=body, roles="member")
 
 
 async def group(zun: ZunAPI, p: str, name: str) -> str:

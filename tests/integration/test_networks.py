@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
-from tests.integration.zunapi import Response, ZunAPI
+from tests.integration.zunapi import Response, ZunAPI, neutron_call, neutron_error
 from tests.serverproc import delete_namespaces
 from zunk8s.app import create_app
 from zunk8s.appkeys import SERVICES
@@ -30,8 +30,6 @@ from zunk8s.service.networks import Networks
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import namespace_for, project_hash
 from zunk8s.translate.networkviews import default_network_id
-
-API = "/network/v2.0"
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +61,7 @@ def caller(p: str, *roles: str) -> Caller:
 
 async def call(net: ZunAPI, method: str, path: str, *, project: str, json: Any = None,
                params: dict[str, str] | None = None, roles: str | None = None) -> Response:
-    return await net.call(method, API + path, json=json, params=params, project=project, version=None, roles=roles)
-
-
-def neutron_error(r: Response, status: int, kind: str) -> str:
-    assert r.status == status, (r.status, r.body)
-    err = r.body["NeutronError"]
-    assert err["type"] == kind, r.body
-    message: str = err["message"]
-    return message
+    return await neutron_call(net, method, path, project=project, json=json, params=params, roles=roles)
 
 
 async def make(net: ZunAPI, p: str, name: str, *, roles: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -16,11 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
-from tests.integration.zunapi import Response, ZunAPI
+from tests.integration.zunapi import Response, ZunAPI, neutron_call, neutron_error
 from zunk8s.app import create_app
 from zunk8s.translate.names import namespace_for
-
-API = "/network/v2.0"
 
 
 def _settings(cluster: Cluster, ns_prefix: str) -> Any:
@@ -45,16 +43,7 @@ def project() -> str:
 
 async def call(net: ZunAPI, method: str, path: str, *, project: str, json: Any = None,
                params: dict[str, str] | None = None, roles: str | None = None) -> Response:
-    return await net.call(method, API + path, json=json, params=params, project=project, version=None, roles=roles)
-
-
-def neutron_error(r: Response, status: int, kind: str) -> str:
-    assert r.status == status, (r.status, r.body)
-    err = r.body["NeutronError"]
-    assert err["type"] == kind, r.body
-    assert err["detail"] == ""
-    message: str = err["message"]
-    return message
+    return await neutron_call(net, method, path, project=project, json=json, params=params, roles=roles)
 
 
 async def make_group(net: ZunAPI, p: str, name: str) -> dict[str, Any]:

@@ -101,3 +101,23 @@ async def token_call(
     async with client.request(method, path, headers=headers, **kw) as r:
         body = await r.json() if r.content_type == "application/json" else await r.text()
         return r.status, body, r.headers
+
+
+# --- the /network API (Neutron's paths and envelope) ----------------------------------------
+
+NEUTRON_API = "/network/v2.0"
+
+
+async def neutron_call(api: ZunAPI, method: str, path: str, *, project: str, json: Any = None,
+                       params: dict[str, str] | None = None, roles: str | None = None) -> Response:
+    return await api.call(method, NEUTRON_API + path, json=json, params=params, project=project, version=None, roles=roles)
+
+
+def neutron_error(r: Response, status: int, kind: str) -> str:
+    """The message of a Neutron error of ``kind`` (asserting its status and envelope)."""
+    assert r.status == status, (r.status, r.body)
+    err = r.body["NeutronError"]
+    assert err["type"] == kind, r.body
+    assert err["detail"] == ""
+    message: str = err["message"]
+    return message

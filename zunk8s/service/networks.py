@@ -29,6 +29,7 @@ from zunk8s.errors import (
 from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
+from zunk8s.service.ownership import owned, require_owned
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import is_dns_subdomain, namespace_for, project_hash
 from zunk8s.translate.networkviews import (
@@ -116,18 +117,10 @@ class Networks:
         raise NetworkNotFound(network_id)
 
     def _owned(self, network: Obj) -> bool:
-        labels = network["metadata"].get("labels") or {}
-        return labels.get(L.MANAGED_BY) == L.MANAGED_BY_VALUE and labels.get(L.INSTANCE) == self._gw.instance
+        return owned(network, self._gw.instance)
 
     def _require_owned(self, network: Obj) -> None:
-        """zunk8s writes only the networks it made (the chart's admission policy says the same):
-        one made with kubectl without its labels is changed with kubectl."""
-        if not self._owned(network):
-            raise Conflict(
-                f"Network {network['metadata']['name']} was not made by this zunk8s (it lacks the "
-                f"labels {L.MANAGED_BY}={L.MANAGED_BY_VALUE} and {L.INSTANCE}={self._gw.instance}): "
-                "change it where it was made, e.g. with kubectl."
-            )
+        require_owned(network, self._gw.instance, what="Network")
 
     def _may_change(self, caller: Caller, network: Obj, action: str) -> None:
         """Another project's (shared) network is seen, not changed, by a non-admin: Neutron's 403."""

@@ -35,6 +35,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.service.context import Caller
 from zunk8s.service.isolation import Isolation
+from zunk8s.service.ownership import owned, require_owned
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import container_groups
 from zunk8s.translate.names import namespace_for, project_hash
@@ -96,18 +97,10 @@ class SecurityGroups:
                 for f in default_rule_fields(group_id, is_default=is_default)]
 
     def _owned(self, group: Obj) -> bool:
-        labels = group["metadata"].get("labels") or {}
-        return labels.get(L.MANAGED_BY) == L.MANAGED_BY_VALUE and labels.get(L.INSTANCE) == self._gw.instance
+        return owned(group, self._gw.instance)
 
     def _require_owned(self, group: Obj) -> None:
-        """zunk8s writes only the groups it made (the chart's admission policy says the same):
-        one made with kubectl without its labels is changed with kubectl."""
-        if not self._owned(group):
-            raise Conflict(
-                f"Security group {group['metadata']['name']} was not made by this zunk8s (it lacks the "
-                f"labels {L.MANAGED_BY}={L.MANAGED_BY_VALUE} and {L.INSTANCE}={self._gw.instance}): "
-                "change it where it was made, e.g. with kubectl."
-            )
+        require_owned(group, self._gw.instance, what="Security group")
 
     async def _group(self, caller: Caller, group_id: str) -> Obj:
         groups = await self._groups(caller)
