@@ -58,8 +58,8 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "commit": ("POST", "commit", {"repository": "r"}, None, "1.40", None, 501),
     "update": ("PATCH", "", {}, {"name": "renamed-x"}, "1.40", None, 200),
     "resize_container": ("POST", "resize_container", {}, None, "1.40", None, 501),
-    "add_security_group": ("POST", "add_security_group", {"name": "sg"}, None, "1.14", None, 501),
-    "remove_security_group": ("POST", "remove_security_group", {"name": "sg"}, None, "1.14", None, 501),
+    "add_security_group": ("POST", "add_security_group", {"name": "sg"}, None, "1.14", None, 400),  # no group "sg": Zun's 400, after its state check
+    "remove_security_group": ("POST", "remove_security_group", {"name": "sg"}, None, "1.14", None, 400),
     "delete": ("DELETE", "", {}, None, "1.40", None, 204),
     "delete_force": ("DELETE", "", {"force": "true"}, None, "1.40", "admin", 204),
     "delete_after_stop": ("DELETE", "", {"stop": "true"}, None, "1.40", None, 204),
