@@ -31,6 +31,8 @@ class Cluster:
     helm: str
     registry: str  # host:port of the cluster's registry, as this machine (and the kubelet) reach it
     pod_cidrs: str  # JSON list of the ranges Pods get addresses from (ZUNK8S_NETWORK__POD_CIDRS)
+    containerd_socket: str  # the real node's containerd (for the node agent)
+    node: str = "zun-real-0"  # the real node's name
 
 
 def _cluster_env() -> dict[str, str]:
@@ -67,6 +69,7 @@ def running_cluster() -> Cluster:
         helm=env["ZUNK8S_HELM"],
         registry=env["ZUNK8S_REGISTRY"],
         pod_cidrs=env["ZUNK8S_NETWORK__POD_CIDRS"],
+        containerd_socket=env["ZUNK8S_CONTAINERD_SOCKET"],
     )
 
 

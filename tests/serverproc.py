@@ -85,6 +85,28 @@ def start_server(cluster: Cluster, *, project: str, prefix: str, log: Path, extr
     raise RuntimeError(f"zunk8s did not become ready; see {log}")
 
 
+def start_agent(cluster: Cluster, *, prefix: str, log: Path) -> subprocess.Popen[bytes]:
+    """The node agent for the real node (``zunk8s agent``, as the chart's DaemonSet runs it there),
+    serving the installation whose namespace prefix is ``prefix``."""
+    env = {
+        **os.environ,
+        "KUBECONFIG": cluster.kubeconfig,
+        "ZUNK8S_KUBE__NAMESPACE_PREFIX": prefix,
+        "ZUNK8S_AGENT__NODE_NAME": cluster.node,
+        "ZUNK8S_AGENT__CONTAINERD_SOCKET": cluster.containerd_socket,
+    }
+    return subprocess.Popen([sys.executable, "-m", "zunk8s", "agent"], env=env, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def delete_namespaces(cluster: Cluster, prefix: str) -> None:
     """Leave the cluster clean: delete every namespace a zunk8s with ``prefix`` created (and
     what they hold), without waiting."""

@@ -1,9 +1,10 @@
-"""The ``zunk8s`` command: ``zunk8s serve``; ``zunk8s static-token`` (a new token for
+"""The ``zunk8s`` command: ``zunk8s serve``; ``zunk8s agent`` (the node agent); ``zunk8s static-token`` (a new token for
 static-token mode); ``zunk8s policy`` (the effective policy: Zun's defaults and a policy file)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from zunk8s import logconf
 from zunk8s.app import create_app
 from zunk8s.identity.statictokens import new_entry
+from zunk8s.node.agent import run_agent
 from zunk8s.policy import cli as policy_cli
 from zunk8s.settings import Settings
 
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument(
         "--config", metavar="FILE", help="a settings file of ZUNK8S_* lines (KEY=value); the environment wins"
     )
+    agent = sub.add_parser("agent", help="the node agent: pause/unpause through the node's containerd")
+    agent.add_argument("--config", metavar="FILE", help="a settings file of ZUNK8S_* lines; the environment wins")
     token = sub.add_parser(
         "static-token",
         help="make a token for auth.mode static: prints the token once, and the line for the tokens file",
@@ -40,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
         secret, entry = new_entry(project_id=args.project, user_id=args.user, roles=list(args.role))
         print(json.dumps({"token": secret, "entry": entry}, indent=2))
         print("add 'entry' to the tokens file's \"tokens\" list; the token is not shown again", file=sys.stderr)
+        return
+    if args.command == "agent":
+        agent_settings = Settings(_env_file=args.config)  # type: ignore[call-arg]
+        logconf.configure(fmt=agent_settings.log_format, level=agent_settings.log_level)
+        asyncio.run(run_agent(agent_settings))
         return
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(_env_file=args.config, **overrides)  # type: ignore[call-arg]

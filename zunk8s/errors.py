@@ -85,6 +85,15 @@ class ContainerNotFound(NotFound):
         super().__init__(f"Container {ident} could not be found.")
 
 
+class ResourceNotFound(NotFound):
+    """Zun's ResourceNotFound: e.g. a container action whose request id the container never saw."""
+
+    code = "resource-not-found"
+
+    def __init__(self, name: str, ident: str) -> None:
+        super().__init__(f"The {name} resource {ident} could not be found.")
+
+
 class ComputeNodeNotFound(NotFound):
     """GET /v1/hosts/{ident} (and a list marker) naming no host: Zun's DB API raises it."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Desired = Literal["created", "running", "stopped"]
 # Zun's container statuses (zun/common/consts.py) and task states: the only values a record
@@ -87,6 +87,12 @@ class RecordStatus(BaseModel):
     restart_count: int = 0
     # Logs of earlier Pods are saved on the ConfigMap zun-logs-<uuid> (service/logs.py).
     logs_saved: bool = False
+    # The node agent froze the container (pause): the kubelet still says running, so zunk8s
+    # keeps Paused itself (translate/statuschanges.py).
+    paused: bool = False
     # Request id of the operation that set task_state (for container actions / recovery).
     task_request_id: str | None = None
     updated_at: str | None = None
+    # Zun's action log: request id -> the action and its events, the newest MAX_ACTIONS
+    # (translate/actionlog.py; kept as JSON, shared with the watch cache's copy).
+    actions: dict[str, Any] = Field(default_factory=dict)

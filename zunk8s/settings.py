@@ -50,6 +50,20 @@ class NetworkSettings(BaseModel):
         return [str(ipaddress.ip_network(c)) for c in v]
 
 
+class AgentSettings(BaseModel):
+    """The node agent (``zunk8s agent``) and where zunk8s finds it."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # The Node this agent serves (in a DaemonSet: spec.nodeName through the downward API).
+    node_name: str = ""
+    # The node's containerd socket and the namespace the kubelet's containers are in.
+    containerd_socket: str = "/run/containerd/containerd.sock"
+    containerd_namespace: str = "k8s.io"
+    # Where agents keep their Leases (zunk8s reads them to know which nodes an agent serves).
+    lease_namespace: str = "kube-node-lease"
+
+
 class KeystoneSettings(BaseModel):
     """zunk8s's own service user, with which it validates the tokens clients send."""
 
@@ -130,6 +144,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     kube: KubeSettings = Field(default_factory=KubeSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     # A policy.yaml overriding Zun's default rules (`zunk8s policy` prints the effective ones);
     # read again when it changes.

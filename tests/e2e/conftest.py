@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Endpoint, start_server, stop_server
+from tests.serverproc import Endpoint, start_agent, start_server, stop_process, stop_server
 
 TARGET = os.environ.get("ZUNK8S_E2E_TARGET", "process")
 if TARGET not in ("process", "helm"):
@@ -30,8 +30,12 @@ def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             helmrelease.uninstall(cluster, release)
         return
     prefix = f"ze{secrets.token_hex(3)}-"
-    srv = start_server(
-        cluster, project="e2e", prefix=prefix, log=tmp_path_factory.mktemp("zunk8s") / "server.log"
-    )
-    yield srv
-    stop_server(srv, cluster, prefix)
+    logs = tmp_path_factory.mktemp("zunk8s")
+    srv = start_server(cluster, project="e2e", prefix=prefix, log=logs / "server.log")
+    # The node agent for the real node, as the chart's DaemonSet runs one there.
+    agent = start_agent(cluster, prefix=prefix, log=logs / "agent.log")
+    try:
+        yield srv
+    finally:
+        stop_process(agent)
+        stop_server(srv, cluster, prefix)

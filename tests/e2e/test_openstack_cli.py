@@ -85,6 +85,32 @@ def test_cli_lifecycle(server: Endpoint, cluster: Cluster) -> None:
     assert gone.returncode != 0 and "could not be found" in gone.stderr
 
 
+def test_cli_action_log(server: Endpoint, cluster: Cluster) -> None:
+    osc(server, "appcontainer", "run", "--name", "cli-log", "--wait", cluster.image, "sleep", "3600")
+    uuid = show(server, "cli-log")["uuid"]
+    osc(server, "appcontainer", "stop", "cli-log", "--timeout", "1")
+    wait_status(server, "cli-log", "Stopped")
+    # Behind the chart's Service, this list may reach the replica whose watch is a moment behind.
+    deadline = time.monotonic() + 10
+    actions: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        actions = json.loads(osc(server, "appcontainer", "action", "list", "cli-log", "-f", "json").stdout)
+        if [a["action"] for a in actions] == ["stop", "create"]:
+            break
+        time.sleep(0.5)
+    assert [a["action"] for a in actions] == ["stop", "create"], actions
+    assert all(a["container_uuid"] == uuid and a["request_id"].startswith("req-") for a in actions), actions
+    assert all(a["message"] is None and a["start_time"] for a in actions), actions
+    stop = json.loads(
+        osc(server, "appcontainer", "action", "show", "cli-log", actions[0]["request_id"], "-f", "json").stdout
+    )
+    assert stop["action"] == "stop" and stop["request_id"] == actions[0]["request_id"] and stop["finish_time"], stop
+    assert [(e["event"], e["result"]) for e in stop["events"]] == [("compute__do_container_stop", "Success")], stop
+    missing = osc(server, "appcontainer", "action", "show", "cli-log", "req-nope", check=False)
+    assert missing.returncode != 0 and "The Action resource req-nope could not be found." in missing.stderr
+    osc(server, "appcontainer", "delete", "cli-log", "--wait")
+
+
 def test_cli_run_and_logs(server: Endpoint, cluster: Cluster) -> None:
     osc(server, "appcontainer", "run", "--name", "cli-run", "--wait", cluster.image, "sh", "-c", "echo from-cli; sleep 3600")
     running = show(server, "cli-run")
@@ -136,3 +162,34 @@ def test_python_api(server: Endpoint, cluster: Cluster) -> None:
         time.sleep(0.3)
     else:
         raise AssertionError("container was not deleted")
+
+
+def test_cli_pause_and_unpause(server: Endpoint, cluster: Cluster) -> None:
+    """`openstack appcontainer pause` freezes a counter for real (the node agent, a process here
+    and the chart's DaemonSet against the Helm release): its log stops growing; `exec` gets Zun's
+    answer; `unpause` and the count goes on from where it was."""
+    name = f"pz-{int(time.time() * 1000) % 100000}"
+    osc(server, "appcontainer", "run", "--name", name, cluster.image,
+        "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done")
+    wait_status(server, name, "Running")
+    deadline = time.monotonic() + 60
+    while (paused := osc(server, "appcontainer", "pause", name, check=False)).returncode != 0:
+        # Until the node's agent has announced itself (its Lease).
+        assert "node agent" in paused.stderr and time.monotonic() < deadline, paused.stderr
+        time.sleep(1)
+    wait_status(server, name, "Paused")
+
+    def count() -> list[int]:
+        return [int(x) for x in osc(server, "appcontainer", "logs", name).stdout.split() if x.isdigit()]
+
+    frozen = count()
+    time.sleep(2)
+    assert count() == frozen
+    refused = osc(server, "appcontainer", "exec", name, "true", check=False)
+    assert refused.returncode != 0 and "Paused state" in refused.stdout + refused.stderr
+    osc(server, "appcontainer", "unpause", name)
+    wait_status(server, name, "Running")
+    time.sleep(1)
+    after = count()
+    assert after[: len(frozen)] == frozen and after[len(frozen)] == frozen[-1] + 1
+    osc(server, "appcontainer", "delete", "--stop", name)

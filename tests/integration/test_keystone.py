@@ -174,6 +174,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/network_list", {}),
     ("POST", "/resize_container", {"json": {"cpu": 0.5}}),
     ("GET", "/container_actions", {}),
+    ("GET", "/container_actions/req-1", {}),
 ]
 
 
@@ -219,7 +220,7 @@ async def test_no_project_sees_another(ks_client: TestClient[Any, Any], keystone
         assert status == 404
 
     reads = [("GET", "", {}), ("GET", "/logs", {}), ("GET", "/top", {}), ("GET", "/attach", {}),
-             ("GET", "/get_archive", {"params": {"path": "/etc/hostname"}})]
+             ("GET", "/get_archive", {"params": {"path": "/etc/hostname"}}), ("GET", "/container_actions", {})]
     for who in ("alice", "rita", "admin"):
         for method, tail, kw in reads:
             status, body, _ = await call(ks_client, method, f"/v1/containers/{uuid}{tail}", tokens[who], **dict(kw))

@@ -40,7 +40,7 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "start": ("POST", "start", {}, None, "1.40", None, 202),
     "stop": ("POST", "stop", {"timeout": "1"}, None, "1.40", None, 202),
     "reboot": ("POST", "reboot", {"timeout": "1"}, None, "1.40", None, 202),
-    "rebuild": ("POST", "rebuild", {}, None, "1.40", None, 501),
+    "rebuild": ("POST", "rebuild", {}, None, "1.40", None, 202),
     "pause": ("POST", "pause", {}, None, "1.40", None, 501),
     "unpause": ("POST", "unpause", {}, None, "1.40", None, 501),
     "kill": ("POST", "kill", {"signal": "SIGKILL"}, None, "1.40", None, 202),
@@ -57,14 +57,14 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "put_archive": ("POST", "put_archive", {"path": "/tmp"}, {"data": _tar_b64()}, "1.40", None, ARCHIVE),
     "commit": ("POST", "commit", {"repository": "r"}, None, "1.40", None, 501),
     "update": ("PATCH", "", {}, {"name": "renamed-x"}, "1.40", None, 200),
-    "resize_container": ("POST", "resize_container", {}, None, "1.40", None, 501),
+    "resize_container": ("POST", "resize_container", {}, None, "1.40", None, 202),  # no change asked: none made
     "add_security_group": ("POST", "add_security_group", {"name": "sg"}, None, "1.14", None, 400),  # no group "sg": Zun's 400, after its state check
     "remove_security_group": ("POST", "remove_security_group", {"name": "sg"}, None, "1.14", None, 400),
     "delete": ("DELETE", "", {}, None, "1.40", None, 204),
     "delete_force": ("DELETE", "", {"force": "true"}, None, "1.40", "admin", 204),
     "delete_after_stop": ("DELETE", "", {"stop": "true"}, None, "1.40", None, 204),
 }
-MUTATING = {"start", "stop", "reboot", "kill", "update", "delete", "delete_force", "delete_after_stop"}
+MUTATING = {"start", "stop", "reboot", "rebuild", "kill", "update", "delete", "delete_force", "delete_after_stop"}
 STATES = ("Created", "Running", "Stopped", "Error")
 PROJECT = "proj-states"
 

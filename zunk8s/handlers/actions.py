@@ -16,11 +16,12 @@ from aiohttp.payload import AsyncIterablePayload
 from zunk8s.appkeys import SETTINGS, authorize, caller_of, services_of, version_of, ws_base_url
 from zunk8s.clock import now_utc
 from zunk8s.errors import InvalidValue, NotImplementedOnKubernetes, SchemaValidationError
+from zunk8s.handlers import container_actions
 from zunk8s.handlers.archivebody import archive_body, read_upload, uses_base64
 from zunk8s.handlers.containers import entry_view
 from zunk8s.handlers.params import action_params, archive_body_limit, query_dict, read_body
 from zunk8s.microversions import APIVersion, not_in_version
-from zunk8s.schemas.containers import validate_update
+from zunk8s.schemas.containers import validate_rebuild, validate_update
 from zunk8s.schemas.params import (
     TERMINATING_SIGNALS,
     ascii_int,
@@ -72,7 +73,7 @@ async def kill(request: web.Request, entry: Entry, params: dict[str, Any]) -> we
     if name in TERMINATING_SIGNALS:
         await services.power.kill(caller_of(request), entry, signal=name)
     else:
-        await services.commands.send_signal(entry, name)
+        await services.commands.send_signal(caller_of(request), entry, name)
     return _null(202)
 
 
@@ -82,7 +83,7 @@ async def rename(request: web.Request, entry: Entry, params: dict[str, Any]) -> 
     name = validate_update({"name": params["name"]}).name
     if name is None:  # {"name": null}: Zun's schema refuses it (name is a string)
         raise SchemaValidationError("Invalid input for field 'name': None is not of type 'string'")
-    updated = await services_of(request).updates.rename(entry, name)
+    updated = await services_of(request).updates.rename(caller_of(request), entry, name)
     return web.json_response(entry_view(request, updated, links=True))
 
 
@@ -118,9 +119,9 @@ async def execute(request: web.Request, entry: Entry, params: dict[str, Any]) ->
     services = services_of(request)
     if not run or interactive:
         # Like Zun: the exec is created now and started when the websocket connects.
-        session = await services.sessions.create_exec(entry, command, ws_base=ws_base_url(request))
+        session = await services.sessions.create_exec(caller_of(request), entry, command, ws_base=ws_base_url(request))
         return web.json_response({"output": None, "exit_code": None, "exec_id": session.exec_id, "proxy_url": session.proxy_url})
-    result = await services.commands.execute(entry, command)
+    result = await services.commands.execute(caller_of(request), entry, command)
     body = {
         "output": result.output.decode("utf-8", errors="replace"),
         "exit_code": result.status.exit_code,
@@ -137,14 +138,14 @@ async def top(request: web.Request, entry: Entry, params: dict[str, Any]) -> web
 
 
 async def attach(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-    url = await services_of(request).sessions.attach_url(entry, ws_base=ws_base_url(request))
+    url = await services_of(request).sessions.attach_url(caller_of(request), entry, ws_base=ws_base_url(request))
     return web.json_response(url)
 
 
 async def resize(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
     reject_unknown(params, {"w", "h"})
     width, height = parse_size(params)
-    await services_of(request).sessions.resize(entry, width=width, height=height, exec_id=None)
+    await services_of(request).sessions.resize(caller_of(request), entry, width=width, height=height, exec_id=None)
     return _null(200)
 
 
@@ -152,7 +153,9 @@ async def execute_resize(request: web.Request, entry: Entry, params: dict[str, A
     reject_unknown(params, {"exec_id", "w", "h"})
     exec_id = check_exec_id(params.get("exec_id"))
     width, height = parse_size(params)
-    await services_of(request).sessions.resize(entry, width=width, height=height, exec_id=exec_id)
+    await services_of(request).sessions.resize(
+        caller_of(request), entry, width=width, height=height, exec_id=exec_id
+    )
     return _null(200)
 
 
@@ -177,8 +180,40 @@ async def put_archive(request: web.Request, entry: Entry, params: dict[str, Any]
     reject_unknown(merged, {"path"})
     if upload is None:
         raise SchemaValidationError("'data' is a required property")
-    await services_of(request).archives.put(entry, _path(merged), upload)
+    await services_of(request).archives.put(caller_of(request), entry, _path(merged), upload)
     return _null(200)
+
+
+async def pause(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, set())
+    await services_of(request).freezer.pause(caller_of(request), entry)
+    return _null(202)
+
+
+async def unpause(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    reject_unknown(params, set())
+    await services_of(request).freezer.unpause(caller_of(request), entry)
+    return _null(202)
+
+
+async def rebuild(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    wanted = validate_rebuild(params)
+    await services_of(request).rebuilds.rebuild(
+        caller_of(request), entry, image=wanted.image, image_driver=wanted.image_driver
+    )
+    return _null(202)
+
+
+async def resize_container(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    changes = validate_update(params)
+    if changes.name is not None or changes.auto_heal is not None:
+        # Zun accepts these here and drops them; zunk8s says so instead of ignoring them.
+        raise InvalidValue(
+            "resize_container changes only cpu and memory; change name or auto_heal with PATCH /v1/containers/<id>."
+        )
+    before = entry_view(request, entry, links=True)  # Zun answers with the view before the resize
+    await services_of(request).updates.resize_container(caller_of(request), entry, changes)
+    return web.json_response(before, status=202)
 
 
 def _string_param(params: dict[str, Any], key: str, *, required: bool) -> str | None:
@@ -268,6 +303,9 @@ class Action:
     # Zun's policy rule, checked on the container once it is found: "container:<action>"
     # unless given; "" for none (Zun checks none for network_list).
     rule: str | None = None
+    # Zun checks the rule on the caller's own project, before it looks the container up
+    # (container:actions), instead of on the container.
+    rule_first: bool = False
 
 
 LATER = "zunk8s does not implement {} yet; see the README's mapping table."
@@ -279,21 +317,9 @@ ACTIONS: dict[str, Action] = {
     "kill": Action("POST", kill),
     "rename": Action("POST", rename, max_version=APIVersion(1, 13)),
     "logs": Action("GET", logs),
-    "pause": Action(
-        "POST",
-        _not_on_kubernetes(
-            "pause",
-            "Kubernetes cannot freeze a container's processes (the kubelet has no pause/freezer "
-            "API), so pause is not available on zunk8s.",
-        ),
-    ),
-    "unpause": Action(
-        "POST",
-        _not_on_kubernetes(
-            "unpause", "Kubernetes cannot freeze a container's processes, so unpause is not available on zunk8s."
-        ),
-    ),
-    "rebuild": Action("POST", _not_on_kubernetes("rebuild", LATER.format("rebuild"))),
+    "pause": Action("POST", pause),
+    "unpause": Action("POST", unpause),
+    "rebuild": Action("POST", rebuild),
     "commit": Action(
         "POST",
         _not_on_kubernetes(
@@ -315,11 +341,9 @@ ACTIONS: dict[str, Action] = {
     "network_detach": Action("POST", network_detach, min_version=APIVersion(1, 6)),
     "network_attach": Action("POST", network_attach, min_version=APIVersion(1, 8)),
     "network_list": Action("GET", network_list, min_version=APIVersion(1, 13), rule=""),
-    "resize_container": Action(
-        "POST", _not_on_kubernetes("resize_container", LATER.format("resize_container")), min_version=APIVersion(1, 19)
-    ),
+    "resize_container": Action("POST", resize_container, min_version=APIVersion(1, 19)),
     "container_actions": Action(
-        "GET", _not_on_kubernetes(None, LATER.format("container actions")), rule="container:actions"
+        "GET", container_actions.list_actions, rule=container_actions.RULE, rule_first=True
     ),
 }
 
@@ -336,9 +360,11 @@ async def dispatch(request: web.Request) -> web.Response:
         raise not_in_version(version)
     params = await action_params(request) if request.method == "POST" and not action.raw_body else query_dict(request)
     services = services_of(request)
-    entry = await services.registry.find(caller_of(request), request.match_info["ident"])
     rule = f"container:{name}" if action.rule is None else action.rule
-    if rule:
+    if rule and action.rule_first:
+        authorize(request, rule)
+    entry = await services.registry.find(caller_of(request), request.match_info["ident"])
+    if rule and not action.rule_first:
         authorize(request, rule, entry.record)
     return await action.handler(request, entry, params)
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from zunk8s.errors import NotImplementedOnKubernetes
-from zunk8s.handlers import actions, containers, hosts, neutron, versions, zun_services
+from zunk8s.handlers import actions, container_actions, containers, hosts, neutron, versions, zun_services
 
 # Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
 # method, every sub-path) rather than a bare "Not Found".
@@ -50,9 +50,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_delete(item, containers.delete)
         app.router.add_patch(item, containers.update)
         app.router.add_route("*", f"{item}/{{action}}", actions.dispatch)
-        app.router.add_route(
-            "*", f"{item}/container_actions/{{request_id}}", _not_yet("zunk8s does not record container actions yet.")
-        )
+        app.router.add_route("*", f"{item}/container_actions/{{request_id}}", container_actions.show_action)
         for collection in (f"{prefix}/hosts", f"{prefix}/hosts/"):
             app.router.add_get(collection, hosts.list_hosts)
         app.router.add_get(f"{prefix}/hosts/{{ident}}", hosts.show_host)

@@ -319,6 +319,16 @@ class KubeGateway:
         return items
 
 
+    # --- node agents ------------------------------------------------------------------------
+
+    async def get_lease(self, namespace: str, name: str) -> Obj | None:
+        """A node agent's Lease (translate/freeze.py): whether it serves its node."""
+        try:
+            obj: Obj = await self._http.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
+        except KubeNotFound:
+            return None
+        return obj
+
     # --- records ------------------------------------------------------------------------
 
     def cached_record(self, key: Key) -> Obj | None:

@@ -43,7 +43,9 @@ POD_METADATA = ("name", "namespace", "uid", "resourceVersion", "labels", "creati
 POD_SPEC = ("nodeName", "restartPolicy")
 POD_STATUS = ("phase", "reason", "message", "podIP")
 POD_CONDITION = ("type", "status", "reason", "message")
-POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState")
+POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState", "containerID")
+# The pause ask and the node agent's answer (translate/freeze.py): the only annotations cached.
+OUR_ANNOTATIONS = ("zunk8s.openstack.org/want-state", "zunk8s.openstack.org/node-state")
 # Strings up to this length are interned: label keys and values, phases, node names and
 # timestamps repeat across thousands of cached objects (json.loads makes a new copy each time).
 _INTERN_MAX = 32
@@ -82,8 +84,13 @@ def slim_pod(obj: Obj) -> Obj:
         slim_status["conditions"] = [_pick(c, POD_CONDITION) for c in status["conditions"]]
     if status.get("containerStatuses"):
         slim_status["containerStatuses"] = [_pick(c, POD_CONTAINER_STATUS) for c in status["containerStatuses"]]
+    metadata = _pick(obj.get("metadata") or {}, POD_METADATA)
+    # Only zunk8s's own annotations (pause asks and the node agent's answers), not every tool's.
+    ours = {k: v for k, v in ((obj.get("metadata") or {}).get("annotations") or {}).items() if k.startswith(OUR_ANNOTATIONS)}
+    if ours:
+        metadata["annotations"] = ours
     out: Obj = {
-        "metadata": _pick(obj.get("metadata") or {}, POD_METADATA),
+        "metadata": metadata,
         "spec": _pick(obj.get("spec") or {}, POD_SPEC),
         "status": slim_status,
     }
@@ -106,11 +113,20 @@ class Informer:
     slim_pod = staticmethod(slim_pod)
 
     def __init__(
-        self, http: KubeHTTP, *, path: str, label_selector: str, name: str, transform: Transform | None = None
+        self,
+        http: KubeHTTP,
+        *,
+        path: str,
+        label_selector: str,
+        name: str,
+        transform: Transform | None = None,
+        field_selector: str | None = None,
     ) -> None:
         self._http = http
         self._path = path
         self._selector = label_selector
+        # e.g. spec.nodeName=<node>: a node agent caches its own node's Pods only.
+        self._fields = {"fieldSelector": field_selector} if field_selector else {}
         self.name = name
         self._transform: Transform = transform or _keep
         self.store: dict[Key, Obj] = {}
@@ -167,7 +183,7 @@ class Informer:
         """Every matching object (transformed), read LIST_PAGE at a time, and the list's
         resourceVersion. An expired continue token (410) fails the whole list: run() lists again."""
         fresh: dict[Key, Obj] = {}
-        params: dict[str, str | int | bool | list[str]] = {"labelSelector": self._selector, "limit": LIST_PAGE}
+        params: dict[str, str | int | bool | list[str]] = {"labelSelector": self._selector, "limit": LIST_PAGE, **self._fields}
         while True:
             body = await self._http.request("GET", self._path, params=params, timeout=60, wait_for_api=True)
             for item in body.get("items") or []:
@@ -202,6 +218,7 @@ class Informer:
         params: dict[str, str | int | bool | list[str]] = {
             "watch": True,
             "labelSelector": self._selector,
+            **self._fields,
             "allowWatchBookmarks": True,
             "timeoutSeconds": 300,
         }

@@ -418,6 +418,32 @@ class ContainerUpdate(_Resources):
         return _strict_bool(v)
 
 
+class ContainerRebuild(BaseModel):
+    """rebuild's query (schema query_param_rebuild): a new image and its driver, both optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = None
+    image_driver: str | None = None
+
+    @field_validator("image", mode="before")
+    @classmethod
+    def _image(cls, v: Any) -> str:
+        return _check_string(v, lo=2, hi=255, pattern=_IMAGE_RE)
+
+    @field_validator("image_driver", mode="before")
+    @classmethod
+    def _image_driver(cls, v: Any) -> str | None:
+        return ContainerCreate._image_driver(v)
+
+
+def validate_rebuild(params: dict[str, Any]) -> ContainerRebuild:
+    try:
+        return ContainerRebuild.model_validate(params)
+    except ValidationError as e:
+        raise _schema_error(e) from None
+
+
 def _schema_error(exc: ValidationError) -> SchemaValidationError:
     first = exc.errors()[0]
     loc = [str(p) for p in first["loc"]]

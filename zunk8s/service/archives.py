@@ -24,7 +24,9 @@ from typing import Any, Literal
 import structlog
 
 from zunk8s.errors import BackendUnavailable, Conflict, Invalid, RequestEntityTooLarge
+from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.commands import CommandResult, Commands, OutputTooLarge
+from zunk8s.service.context import Caller
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.tarfiles import (
@@ -113,7 +115,8 @@ def _require_running(entry: Entry, action: Literal["get_archive", "put_archive"]
     if entry.status.status != "Running" or entry.status.pod is None:
         raise Conflict(
             f"Cannot {action} container {entry.uuid} in {entry.status.status} state on Kubernetes: "
-            "a container's files can only be reached while it runs. Start it first."
+            "a container's files can only be reached while it runs (through exec, which a paused container "
+            f"cannot run). {'Unpause' if entry.status.status == 'Paused' else 'Start'} it first."
         )
 
 
@@ -136,8 +139,11 @@ def _extract_failed(result: CommandResult, path: str) -> None:
 class Archives:
     """Copy files out of and into a running container as tar archives."""
 
-    def __init__(self, commands: Commands, *, max_bytes: int, timeout: float, exec_timeout: float) -> None:
+    def __init__(
+        self, commands: Commands, *, max_bytes: int, timeout: float, exec_timeout: float, actions: ActionLog
+    ) -> None:
         self.commands = commands
+        self._actions = actions
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.exec_timeout = exec_timeout
@@ -162,13 +168,18 @@ class Archives:
             raise Invalid(f"Could not get archive of {path}: {result.stderr.decode('utf-8', errors='replace').strip()}")
         return Archive(parts=encoder.finish(), stat=stat_from_tar(encoder.head))
 
-    async def put(self, entry: Entry, path: str, upload: Upload) -> None:
+    async def put(self, caller: Caller, entry: Entry, path: str, upload: Upload) -> None:
         """Extract ``upload`` into the directory ``path``. 413 past ``max_bytes``; 400 for data
-        that is no archive, a target that is no writable directory, or tar failing."""
+        that is no archive, a target that is no writable directory, or tar failing (logged as
+        put_archive, failed then)."""
         _require_running(entry, "put_archive")
         limit = self.max_bytes
         if upload.size > limit:
             raise RequestEntityTooLarge(f"The archive is {upload.size} bytes; the limit is {limit}.")
+        async with self._actions.recorded(caller, entry, "put_archive"):
+            await self._put(entry, path, upload)
+
+    async def _put(self, entry: Entry, path: str, upload: Upload) -> None:
         clean = absolute_path(path)
         if upload.size > CHECK_ABOVE:
             if not looks_like_archive(next(upload.chunks(), b"")):

@@ -17,6 +17,7 @@ from typing import Any
 from zunk8s.errors import Conflict, InvalidValue, PortNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.records import TaskState
+from zunk8s.service.actionlog import begun, failure_text
 from zunk8s.service.context import Caller
 from zunk8s.service.creating import Creation
 from zunk8s.service.isolation import Isolation
@@ -124,12 +125,14 @@ class Attachments:
         """Claim, write the record's new groups or networks before answering (so a replica that
         dies after the answer leaves the change for recovery to finish, service/recovery.py),
         then relabel the Pod and rewrite the policy in the background."""
-        entry = await self._ops.claim(entry, _not_busy, task_state=task_state, task_request_id=caller.request_id)
+        entry = await self._ops.claim(
+            entry, _not_busy, logged=begun(caller, name), task_state=task_state, task_request_id=caller.request_id
+        )
         try:
             # From the claimed record: no other action can change it while the task is set.
             entry = await self._ops.write_spec(entry, fields(entry))
-        except (ZunError, KubeError):
-            await self._ops.finish(entry, None)
+        except (ZunError, KubeError) as e:
+            await self._ops.finish(entry, None, error=failure_text(e))
             raise
 
         async def work(e: Entry) -> None:

@@ -1,8 +1,8 @@
 """Commands run inside a running container: execute (run=true), top, and signals.
 
 Everything goes through the gateway's exec stream (kube/streams.py); the command is an argv
-list, never a string handed to a shell of ours. ``Commands`` needs only the gateway and the
-exec timeout.
+list, never a string handed to a shell of ours. ``Commands`` needs only the gateway, the
+exec timeout and the action log (execute and signals are logged: service/actionlog.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from zunk8s.errors import Conflict, NotImplementedOnKubernetes, ZunError
 from zunk8s.kube.errors import KubeStreamBroken
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.kube.streams import STDERR, STDOUT, ExitStatus, unknown_status
+from zunk8s.service.actionlog import ActionLog
+from zunk8s.service.context import Caller
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.commandline import TopResult, parse_ps, split_command
@@ -58,9 +60,10 @@ class _Progress:
 class Commands:
     """Run programs in a container's running Pod through exec streams."""
 
-    def __init__(self, gw: KubeGateway, *, exec_timeout: float) -> None:
+    def __init__(self, gw: KubeGateway, *, exec_timeout: float, actions: ActionLog) -> None:
         self._gw = gw
         self.exec_timeout = exec_timeout
+        self._actions = actions
 
     async def run(
         self,
@@ -203,10 +206,13 @@ class Commands:
             )
         return CommandResult(b"".join(out), b"".join(stdout), b"".join(stderr), status)
 
-    async def execute(self, entry: Entry, command: str) -> CommandResult:
-        """Zun's execute with run=true: the command's output and exit code."""
+    async def execute(self, caller: Caller, entry: Entry, command: str) -> CommandResult:
+        """Zun's execute with run=true: the command's output and exit code (logged as exec_cmd:
+        Success whatever the exit code, Error when it could not be run to its end)."""
         check_state("execute", uuid=entry.uuid, status=entry.status.status)
-        result = await self.run(entry, split_command(command), timeout=self.exec_timeout)
+        argv = split_command(command)
+        async with self._actions.recorded(caller, entry, "execute"):
+            result = await self.run(entry, argv, timeout=self.exec_timeout)
         if result.status.failure is not None and not result.output:
             # Docker prints why it could not run the command; do the same.
             return CommandResult(
@@ -243,16 +249,18 @@ class Commands:
         )
         return parse_ps(result.stdout.decode("utf-8", errors="replace"))
 
-    async def send_signal(self, entry: Entry, name: str) -> None:
+    async def send_signal(self, caller: Caller, entry: Entry, name: str) -> None:
         """Deliver a signal other than KILL/TERM to the container's main process (PID 1), as
-        `docker kill -s` does, by running the image's own `kill` in the container."""
+        `docker kill -s` does, by running the image's own `kill` in the container (logged as
+        Zun logs every kill)."""
         check_state("kill", uuid=entry.uuid, status=entry.status.status)
-        await self._run_tool(
-            entry,
-            ["kill", f"-{name}", "1"],
-            cannot_run=lambda why: NotImplementedOnKubernetes(
-                f"Cannot deliver SIG{name}: Kubernetes can only end a Pod, and the image has no `kill` "
-                f"program to signal its main process ({why})."
-            ),
-            failed=f"kill -{name} 1 failed in container {entry.uuid}",
-        )
+        async with self._actions.recorded(caller, entry, "kill"):
+            await self._run_tool(
+                entry,
+                ["kill", f"-{name}", "1"],
+                cannot_run=lambda why: NotImplementedOnKubernetes(
+                    f"Cannot deliver SIG{name}: Kubernetes can only end a Pod, and the image has no `kill` "
+                    f"program to signal its main process ({why})."
+                ),
+                failed=f"kill -{name} 1 failed in container {entry.uuid}",
+            )

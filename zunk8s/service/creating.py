@@ -12,6 +12,7 @@ from zunk8s.kube.errors import KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
+from zunk8s.service.actionlog import begun
 from zunk8s.service.context import Caller
 from zunk8s.service.hosts import Hosts
 from zunk8s.service.isolation import Isolation
@@ -22,6 +23,7 @@ from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry, entry_from_object
 from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.translate import labels as L
+from zunk8s.translate.actionlog import START_EVENT
 from zunk8s.translate.isolation import exposed_group_id, normalise_exposed_ports
 from zunk8s.translate.names import is_dns_label, namespace_for, pod_name, project_hash
 from zunk8s.translate.objects import namespace_body, record_body
@@ -172,17 +174,27 @@ class Creation:
         # is refused with a 503 here, instead of acknowledged and then failing.
         async with self._ops.lock(uuid):
             entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks)
+        # The record has no status to begin the logged action on yet (Kubernetes ignores a
+        # status in a create): the first status write begins it, the final write ends it.
+        logged = begun(caller, "create")
 
         async def work(e: Entry) -> Changes | None:
             # The container's NetworkPolicy exists before any Pod of it does.
             await self._isolation.prepare(e)
             if run:
                 # task_state marks the window in which the record names a Pod that may not
-                # exist yet; recovery treats it as an unfinished create.
-                return await self._pods.launch(e, status="Creating", task_state="container_creating")
+                # exist yet; recovery treats it as an unfinished create. The Pod carries the
+                # create's request id, and the log says the container is made and starting.
+                return await self._pods.launch(
+                    e,
+                    status="Creating",
+                    task_state="container_creating",
+                    task_request_id=caller.request_id,
+                    **self._ops.log_begun(e, logged, then=START_EVENT),
+                )
             return {"status": "Created", "desired": "created", "status_reason": None}
 
-        self._ops.run(entry, "create", work)
+        self._ops.run(entry, "create", work, logged=logged)
         return entry
 
     async def _resolve_networks(self, caller: Caller, nets: list[dict[str, Any]]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zunk8s.kube.gateway import KubeGateway
+from zunk8s.service.actionlog import begun
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.registry import Entry
@@ -30,8 +31,15 @@ class Deletion:
             else:
                 self._ops.check_not_busy(current, action)
 
+        # Logged as Zun logs it (a delete whose record goes takes its log with it; one that
+        # fails is left on the log, failed).
         claimed = await self._ops.claim(
-            entry, check, status="Deleting", task_state="container_deleting", task_request_id=caller.request_id
+            entry,
+            check,
+            logged=begun(caller, action),
+            status="Deleting",
+            task_state="container_deleting",
+            task_request_id=caller.request_id,
         )
         grace = 0 if force else None
 

@@ -15,6 +15,11 @@ flag that logs were saved before the Pod that had them is deleted.
 A forced delete is the one claim allowed while a task runs: a task that finds the record
 claimed for deletion leaves it alone (its outcome no longer matters, and clearing
 task_state would lose the delete).
+
+Zun's action log rides on the same two writes (translate/actionlog.py): the claim begins the
+action (``logged``) and its first event, the final write ends them, Success, or Error with why
+when the work raised (``fail``) or left the container in Error. A create, which claims nothing,
+begins its action with its first status write and ends it in the same final write.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from zunk8s.errors import BackendUnavailable, Conflict, ContainerNotFound, ZunEr
 from zunk8s.kube.errors import KubeConflict, KubeError, KubeNotFound
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import TaskState
+from zunk8s.service.actionlog import begun, failure_text, log_time
 from zunk8s.service.context import Caller
 from zunk8s.service.faults import zun_error
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.service.states import Action, check_state
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.state.protocol import LockBusy, LockHandle, StateStore
+from zunk8s.translate.actionlog import Begun, begun_entry, ended_entry, is_ended, log_patch, next_event
 from zunk8s.translate.objects import merge_patch
 from zunk8s.translate.statuschanges import Changes, final_changes
 
@@ -131,17 +138,22 @@ class Operations:
         self, caller: Caller, entry: Entry, action: Action, task_state: TaskState, **status: Any
     ) -> Entry:
         """Claim ``entry`` for ``action``: allowed in its status, no task running; sets
-        task_state and ``status`` (e.g. desired) in the same write."""
+        task_state and ``status`` (e.g. desired), and begins the logged action, in the same
+        write."""
         return await self.claim(
             entry,
             lambda current: self.check_not_busy(current, action),
+            logged=begun(caller, action),
             task_state=task_state,
             task_request_id=caller.request_id,
             **status,
         )
 
-    async def claim(self, entry: Entry, check: Callable[[Entry], None], **status: Any) -> Entry:
-        """Check the record and write ``status`` as one step across replicas: the write is
+    async def claim(
+        self, entry: Entry, check: Callable[[Entry], None], *, logged: Begun | None = None, **status: Any
+    ) -> Entry:
+        """Check the record and write ``status`` (and begin ``logged``, Zun's action for this
+        call, on its log) as one step across replicas: the write is
         conditional on the resourceVersion that was checked, and on a conflict the check is
         made again on the record as the API server has it. The first try uses this replica's
         cache (a stale one fails the write, or the check, and is then read afresh), so a claim
@@ -160,7 +172,7 @@ class Operations:
                 current, checked_fresh = await self.fresh(entry), True  # the cache may be behind
                 continue
             try:
-                return await self.write(current, if_unchanged=True, **status)
+                return await self.write(current, if_unchanged=True, **status, **self.log_begun(current, logged))
             except KubeConflict:
                 # Written meanwhile (another replica, the reconciler): check again.
                 current, checked_fresh = await self.fresh(entry), True
@@ -168,10 +180,11 @@ class Operations:
                 raise ContainerNotFound(entry.uuid) from None
         raise Conflict(f"Container {entry.uuid} is changing too fast to act on; try again.")
 
-    def run(self, entry: Entry, name: str, work: Work, *, sync: bool = True) -> None:
+    def run(self, entry: Entry, name: str, work: Work, *, sync: bool = True, logged: Begun | None = None) -> None:
         """Do ``work`` in the background under the container's lock, then ``finish``.
         ``sync``: merge what the Pod shows into the final write (not for work that removes
-        the record)."""
+        the record). ``logged``: the action to end, when no claim began it on the record (a
+        create); otherwise the one the claim (``entry``'s task_request_id) began."""
 
         async def run() -> None:
             try:
@@ -181,12 +194,12 @@ class Operations:
                     try:
                         outcome = await work(current)
                     except Exception as e:
-                        await self.fail(entry, name, e)
+                        await self.fail(entry, name, e, logged=logged)
                         return
                     # Still under the lock: the outcome and the task's end are one write, so
                     # no other replica sees the new status with the task still set, or the
                     # old one with the task gone (a second start would replace the new Pod).
-                    await self.finish(entry, outcome, sync=sync)
+                    await self.finish(entry, outcome, sync=sync, logged=logged)
             except (LockBusy, BackendUnavailable) as e:
                 # The record keeps its task_state; recovery re-drives the task once no replica
                 # holds the lock (README: crash recovery).
@@ -194,11 +207,20 @@ class Operations:
 
         self._tasks.spawn(run(), name=f"{name}:{entry.uuid}")
 
-    async def finish(self, entry: Entry, outcome: Changes | None, *, sync: bool = True) -> None:
+    async def finish(
+        self,
+        entry: Entry,
+        outcome: Changes | None,
+        *,
+        sync: bool = True,
+        logged: Begun | None = None,
+        error: str | None = None,
+    ) -> None:
         """The task's last write: ``outcome``, merged over what the record's Pod shows, with
-        task_state cleared. Conditional on the record this replica has, so a write decided on a
-        stale view (a forced delete claimed meanwhile through another replica) is decided again.
-        Nothing is written when nothing would change."""
+        task_state cleared and the logged action ended (failed with ``error`` when given, or
+        when this write turns the container to Error). Conditional on the record this replica
+        has, so a write decided on a stale view (a forced delete claimed meanwhile through
+        another replica) is decided again. Nothing is written when nothing would change."""
         current = self._registry.entry(entry.key)
         for _ in range(CLAIM_ATTEMPTS):
             if current is None or _deleting_instead(current, entry):
@@ -208,6 +230,10 @@ class Operations:
                 changes = final_changes(current.record, current.status, pod, outcome or {})
             else:
                 changes = dict(outcome or {})
+            why = error
+            if why is None and changes.get("status") == "Error" and current.status.status != "Error":
+                why = str(changes.get("status_reason") or current.status.status_reason or "The container went to Error.")
+            changes.update(self.log_ended(current, entry, logged, error=why))
             if not changes and current.status.task_state is None:
                 return
             try:
@@ -222,9 +248,10 @@ class Operations:
                 return
         log.error("task_end_failed", uuid=entry.uuid, error="the record kept changing")
 
-    async def fail(self, entry: Entry, name: str, error: Exception) -> None:
-        """Leave the reason the task really failed for on the record (and end the task), and
-        log it in full."""
+    async def fail(self, entry: Entry, name: str, error: Exception, *, logged: Begun | None = None) -> None:
+        """Leave the reason the task really failed for on the record (and end the task, and
+        its logged action with the traceback), and log it in full."""
+        text = failure_text(error)
         if isinstance(error, KubeError):
             error = zun_error(error)
         if isinstance(error, ZunError):
@@ -236,12 +263,46 @@ class Operations:
         current = self._registry.entry(entry.key)
         if current is None or _deleting_instead(current, entry):
             return
+        ended = self.log_ended(current, entry, logged, error=text)
         try:
-            await self.write(current, status="Error", status_reason=reason[:1024], task_state=None, task_request_id=None)
+            await self.write(
+                current, status="Error", status_reason=reason[:1024], task_state=None, task_request_id=None, **ended
+            )
         except KubeNotFound:
             pass
         except (ZunError, KubeError) as e:
             log.error("status_write_failed", uuid=entry.uuid, error=repr(e))
+
+
+    # --- the action log's part of these writes ----------------------------------------------
+
+    @staticmethod
+    def log_begun(current: Entry, logged: Begun | None, *, then: str | None = None) -> dict[str, Any]:
+        """The status field that begins ``logged`` on ``current``'s log; with ``then``, its first
+        event ended now and ``then`` begun (a create that goes on to start its container)."""
+        if logged is None:
+            return {}
+        item = begun_entry(logged)
+        if then is not None:
+            item = next_event(item, then, now=log_time())
+        return {"actions": log_patch(current.status.actions, logged.request_id, item)}
+
+    @staticmethod
+    def log_ended(current: Entry, task: Entry, logged: Begun | None, *, error: str | None) -> dict[str, Any]:
+        """The status field that ends the action of ``task`` (``logged``, or the one its claim
+        began): nothing when there is none, or it has already ended (a re-driven task)."""
+        request_id = logged.request_id if logged is not None else task.status.task_request_id
+        if request_id is None:
+            return {}
+        stored = current.status.actions.get(request_id)
+        if not isinstance(stored, dict):
+            if logged is None:
+                return {}  # begun by a zunk8s without the log, or trimmed away meanwhile
+            stored = begun_entry(logged)
+        elif is_ended(stored):
+            return {}
+        item = ended_entry(stored, now=log_time(), error=error)
+        return {"actions": log_patch(current.status.actions, request_id, item)}
 
 
 def _deleting_instead(current: Entry, task: Entry) -> bool:

@@ -138,6 +138,7 @@ class PodWork:
             started_at=None,
             finished_at=None,
             restart_count=restart_count,
+            paused=False,
             **also,
         )
         try:

@@ -136,6 +136,15 @@ class Recovery:
                 await self._gw.delete_pod(e.namespace, e.status.pod, grace_seconds=0)
             await self._gw.delete_record(e.namespace, e.uuid)
             return None
+        if task == "container_rebuilding":
+            pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
+            if pod is not None and _made_by(pod) == e.status.task_request_id:
+                return None  # the rebuild made its new Pod: what it shows is the outcome
+            return {
+                "status": "Error",
+                "status_reason": "zunk8s stopped while rebuilding this container; rebuild it again, or start it.",
+                "desired": "created",
+            }
         if task in ("container_starting", "container_rebooting"):
             pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
             if pod is None or (not_running(pod) and _made_by(pod) != e.status.task_request_id):

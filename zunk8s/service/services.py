@@ -19,6 +19,9 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     secgroups, networks   the /network API's groups and networks (service/secgroups.py, networks.py)
     isolation  each container's NetworkPolicy (service/isolation.py)
     attachments  a container's groups and networks changed and listed (service/attachments.py)
+    rebuilds   rebuild (service/rebuilding.py)
+    freezer    pause / unpause through the node agent (service/freezing.py)
+    actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from zunk8s.kube.gateway import KubeGateway
+from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.archives import Archives
 from zunk8s.service.attachments import Attachments
 from zunk8s.service.commands import Commands
 from zunk8s.service.connections import Connections
 from zunk8s.service.creating import Creation
 from zunk8s.service.deleting import Deletion
+from zunk8s.service.freezing import Freezer
 from zunk8s.service.health import Health
 from zunk8s.service.hosts import Hosts
 from zunk8s.service.isolation import Isolation
@@ -43,6 +48,7 @@ from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.power import Power
+from zunk8s.service.rebuilding import Rebuilds
 from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.recovery import Recovery
 from zunk8s.service.registry import Registry
@@ -79,6 +85,9 @@ class Services:
     networks: Networks
     isolation: Isolation
     attachments: Attachments
+    rebuilds: Rebuilds
+    freezer: Freezer
+    actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
         """The leader election and, while leading, Pod-event reconciliation and the sweep."""
@@ -130,7 +139,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         reconcile=reconciler.reconcile,
         isolation=isolation,
     )
-    commands = Commands(gateway, exec_timeout=settings.exec_timeout)
+    actions = ActionLog(gateway=gateway, registry=registry)
+    commands = Commands(gateway, exec_timeout=settings.exec_timeout, actions=actions)
     hosts = Hosts(gateway=gateway, registry=registry, node_selector=k.node_selector, tolerations=k.tolerations)
     secgroups = SecurityGroups(
         gateway=gateway, namespace_prefix=k.namespace_prefix, pods=pod_ranges, isolation=isolation
@@ -145,7 +155,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         creation=creation,
         power=power,
         deletion=deletion,
-        updates=Updates(gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio),
+        updates=Updates(
+            gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio, actions=actions
+        ),
         logs=logs,
         commands=commands,
         archives=Archives(
@@ -153,8 +165,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
             max_bytes=settings.max_archive_bytes,
             timeout=settings.archive_timeout,
             exec_timeout=settings.exec_timeout,
+            actions=actions,
         ),
-        sessions=Sessions(store, token_ttl=settings.ws_token_ttl),
+        sessions=Sessions(store, token_ttl=settings.ws_token_ttl, actions=actions),
         connections=Connections(gateway=gateway, store=store, registry=registry),
         health=Health(gateway=gateway, store=store, redis=bool(settings.redis_url)),
         hosts=hosts,
@@ -166,7 +179,10 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         secgroups=secgroups,
         networks=networks,
         isolation=isolation,
+        freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
+        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, stop_timeout=k.stop_timeout),
         attachments=Attachments(
             ops=ops, registry=registry, isolation=isolation, secgroups=secgroups, creation=creation, instance=gateway.instance
         ),
+        actions=actions,
     )

@@ -5,6 +5,8 @@ expires after ``token_ttl``; the stream is opened when the client connects (wspr
 whichever replica it reaches. Resizes arrive as separate REST calls, possibly on another
 replica: they are published on the store's pub/sub (so the replica holding the stream
 applies them) and also remembered, so a size sent before the stream is up applies when it is.
+attach, execute and a resize of the attached terminal are logged (service/actionlog.py) once
+their URL is minted or their size sent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from zunk8s.errors import InvalidValue, NoInteractiveFlag
+from zunk8s.service.actionlog import ActionLog
+from zunk8s.service.context import Caller
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.state.keys import exec_session_key, new_token, stream_id_for, terminal_size_key
@@ -38,11 +42,12 @@ def _ws_url(ws_base: str, **params: str) -> str:
 class Sessions:
     """Mint websocket URLs for attach / interactive exec, and route terminal resizes."""
 
-    def __init__(self, store: StateStore, *, token_ttl: int) -> None:
+    def __init__(self, store: StateStore, *, token_ttl: int, actions: ActionLog) -> None:
         self._store = store
         self.token_ttl = token_ttl
+        self._actions = actions
 
-    async def attach_url(self, entry: Entry, *, ws_base: str) -> str:
+    async def attach_url(self, caller: Caller, entry: Entry, *, ws_base: str) -> str:
         """The websocket URL to attach to the container's main process (an interactive one)."""
         check_state("attach", uuid=entry.uuid, status=entry.status.status)
         if not entry.record.interactive:
@@ -50,14 +55,15 @@ class Sessions:
                 "Container doesn't support to be attached, please check the interactive set properly"
             )
         token = new_token()
-        await self._store.put_token(
-            token,
-            {"kind": "attach", "uuid": entry.uuid, "namespace": entry.namespace},
-            ttl=self.token_ttl,
-        )
+        async with self._actions.recorded(caller, entry, "attach"):
+            await self._store.put_token(
+                token,
+                {"kind": "attach", "uuid": entry.uuid, "namespace": entry.namespace},
+                ttl=self.token_ttl,
+            )
         return _ws_url(ws_base, token=token, uuid=entry.uuid)
 
-    async def create_exec(self, entry: Entry, command: str, *, ws_base: str) -> ExecSession:
+    async def create_exec(self, caller: Caller, entry: Entry, command: str, *, ws_base: str) -> ExecSession:
         """An exec session, started when its websocket URL is connected (Zun's run=false)."""
         check_state("execute", uuid=entry.uuid, status=entry.status.status)
         argv = split_command(command)
@@ -70,12 +76,13 @@ class Sessions:
             "exec_id": exec_id,
             "command": argv,
         }
-        await self._store.set_value(exec_session_key(exec_id), session, ttl=EXEC_SESSION_TTL)
         token = new_token()
-        await self._store.put_token(token, session, ttl=self.token_ttl)
+        async with self._actions.recorded(caller, entry, "execute"):
+            await self._store.set_value(exec_session_key(exec_id), session, ttl=EXEC_SESSION_TTL)
+            await self._store.put_token(token, session, ttl=self.token_ttl)
         return ExecSession(exec_id=exec_id, proxy_url=_ws_url(ws_base, token=token, uuid=entry.uuid, exec_id=exec_id))
 
-    async def resize(self, entry: Entry, *, width: int, height: int, exec_id: str | None) -> None:
+    async def resize(self, caller: Caller, entry: Entry, *, width: int, height: int, exec_id: str | None) -> None:
         """Resize the attach stream's terminal (``exec_id`` None) or an exec session's."""
         check_state("execute_resize" if exec_id else "resize", uuid=entry.uuid, status=entry.status.status)
         if exec_id is not None:
@@ -86,5 +93,7 @@ class Sessions:
                 raise InvalidValue(f"no such exec instance: {exec_id}")
         stream = stream_id_for(uuid=entry.uuid, exec_id=exec_id)
         size = {"w": width, "h": height}
+        # Not logged: Zun names "resize" but never records it, and clients send one on every
+        # window change, which would push real actions out of the bounded log.
         await self._store.set_value(terminal_size_key(stream), size, ttl=SIZE_TTL)
         await self._store.publish(stream, size)

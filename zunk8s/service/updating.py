@@ -12,10 +12,12 @@ from zunk8s.errors import Conflict
 from zunk8s.kube.errors import KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.schemas.containers import ContainerUpdate
+from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.power import Power
 from zunk8s.service.registry import Entry, Registry
+from zunk8s.service.states import check_state
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import CONTAINER_NAME
 from zunk8s.translate.pods import resources
@@ -25,18 +27,27 @@ log = structlog.get_logger(__name__)
 
 class Updates:
     def __init__(
-        self, *, gateway: KubeGateway, ops: Operations, registry: Registry, power: Power, request_ratio: float
+        self,
+        *,
+        gateway: KubeGateway,
+        ops: Operations,
+        registry: Registry,
+        power: Power,
+        request_ratio: float,
+        actions: ActionLog,
     ) -> None:
         self._gw = gateway
         self._ops = ops
         self._registry = registry
         self._power = power
         self._request_ratio = request_ratio
+        self._actions = actions
 
-    async def rename(self, entry: Entry, name: str) -> Entry:
+    async def rename(self, caller: Caller, entry: Entry, name: str) -> Entry:
         if name == entry.record.name:
             raise Conflict("The new name for the container is the same as the old name.")
-        return await self._write(entry, {"name": name})
+        async with self._actions.recorded(caller, entry, "rename"):
+            return await self._write(entry, {"name": name})
 
     async def _write(self, entry: Entry, spec: dict[str, Any]) -> Entry:
         labels: dict[str, str | None] | None = None
@@ -63,11 +74,17 @@ class Updates:
                 spec["memory"] = changes.memory
             if not spec:
                 return entry
-            entry = await self._write(entry, spec)
-            resized = changes.cpu is not None or changes.memory is not None
-            if resized and entry.status.pod is not None and entry.status.status == "Running":
-                await self._resize_running(entry, entry.status.pod, changes)
+            async with self._actions.recorded(caller, entry, "update"):
+                entry = await self._write(entry, spec)
+                resized = changes.cpu is not None or changes.memory is not None
+                if resized and entry.status.pod is not None and entry.status.status == "Running":
+                    await self._resize_running(entry, entry.status.pod, changes)
             return self._registry.entry(entry.key) or entry
+
+    async def resize_container(self, caller: Caller, entry: Entry, changes: ContainerUpdate) -> Entry:
+        """resize_container (1.19+): Zun's state rule, then the same resize as an update."""
+        check_state("resize_container", uuid=entry.uuid, status=entry.status.status)
+        return await self.update(caller, entry, changes)
 
     async def _resize_running(self, entry: Entry, pod: str, changes: ContainerUpdate) -> None:
         """In-place Pod resize (pods/resize, Kubernetes 1.33+); otherwise a documented restart."""

@@ -40,6 +40,11 @@ def pod_changes(record: Record, st: RecordStatus, pod: dict[str, Any] | None) ->
         # on-failure:N counts the Pods zunk8s made; otherwise the kubelet counts in the Pod.
         "restart_count": st.restart_count if zunk8s_restarts(record) else obs.restart_count,
     }
+    if st.paused and obs.status == "Running":
+        changes["status"] = "Paused"  # frozen by the node agent: the kubelet cannot tell
+        changes["pod_ip"] = obs.pod_ip
+    elif st.paused and obs.status in ("Stopped", "Error"):
+        changes["paused"] = False  # its process ended (a frozen one only by SIGKILL): nothing is frozen
     # A reason we wrote (e.g. a stop-timeout kill or a retry limit) outlives the Pod's own.
     if obs.reason is not None or obs.status != "Stopped":
         changes["status_reason"] = obs.reason
@@ -52,7 +57,7 @@ def pod_changes(record: Record, st: RecordStatus, pod: dict[str, Any] | None) ->
             changes.update(desired="stopped", status_reason=f"maximum retry count {limit} reached")
         elif failed or (obs.status == "Creating" and st.restart_count > 0):
             changes["status"] = "Restarting"
-    current = st.model_dump()
+    current = st.model_dump(exclude={"actions"})  # the action log is no Pod's business (and large)
     if all(current.get(k) == v for k, v in changes.items()):
         return None
     return changes
@@ -65,7 +70,7 @@ def final_changes(record: Record, st: RecordStatus, pod: dict[str, Any] | None, 
     status = st.model_copy(update=outcome)
     changes = pod_changes(record, status, pod) or {}
     changes.update(outcome)
-    if changes.get("status", st.status) != "Running" and (changes.get("pod_ip") or st.pod_ip) is not None:
+    if changes.get("status", st.status) not in ("Running", "Paused") and (changes.get("pod_ip") or st.pod_ip) is not None:
         changes["pod_ip"] = None
     return changes
 

@@ -60,6 +60,7 @@ EXPECTED_RULES = {
     ("", "services", (), ("create", "patch")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}
+API_ROLE = "zunk8s-zunk8s-system"
 
 HARDENED_POD = {
     "runAsNonRoot": True,
@@ -229,22 +230,32 @@ def test_crd_is_not_a_template(helm_env: dict[str, str]) -> None:
 def test_defaults_make_two_replicas_with_redis_and_a_budget(default: list[Obj]) -> None:
     assert kinds(default) == [
         ("ClusterRole", "zunk8s-zunk8s-system"),
+        ("ClusterRole", "zunk8s-zunk8s-system-agent"),
         ("ClusterRoleBinding", "zunk8s-zunk8s-system"),
+        ("ClusterRoleBinding", "zunk8s-zunk8s-system-agent"),
         ("CustomResourceDefinition", "networks.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "securitygroups.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zuncontainers.zunk8s.openstack.org"),
+        ("DaemonSet", "zunk8s-agent"),
         ("Deployment", "zunk8s"),
         ("Deployment", "zunk8s-redis"),
         ("NetworkPolicy", "zunk8s"),
         ("NetworkPolicy", "zunk8s-redis"),
         ("PodDisruptionBudget", "zunk8s"),
+        ("Role", "zunk8s-zunk8s-system-agent"),
+        ("Role", "zunk8s-zunk8s-system-agent-reader"),
+        ("RoleBinding", "zunk8s-zunk8s-system-agent"),
+        ("RoleBinding", "zunk8s-zunk8s-system-agent-reader"),
         ("Secret", "zunk8s-auth"),
         ("Secret", "zunk8s-redis"),
         ("Service", "zunk8s"),
         ("Service", "zunk8s-redis"),
         ("ServiceAccount", "zunk8s"),
+        ("ServiceAccount", "zunk8s-agent"),
         ("ValidatingAdmissionPolicy", "zunk8s-zunk8s-system"),
+        ("ValidatingAdmissionPolicy", "zunk8s-zunk8s-system-agent"),
         ("ValidatingAdmissionPolicyBinding", "zunk8s-zunk8s-system"),
+        ("ValidatingAdmissionPolicyBinding", "zunk8s-zunk8s-system-agent"),
     ]
     deployment = zunk8s_deployment(default)
     assert deployment["spec"]["replicas"] == 2
@@ -381,7 +392,7 @@ def test_pod_cidrs_reach_the_settings(helm_env: dict[str, str], monkeypatch: pyt
 
 def _rules(objs: list[Obj]) -> set[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
     table: set[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = set()
-    for rule in one(objs, "ClusterRole")["rules"]:
+    for rule in one(objs, "ClusterRole", API_ROLE)["rules"]:
         for group in rule["apiGroups"]:
             for resource in rule["resources"]:
                 entry = (group, resource, tuple(sorted(rule.get("resourceNames", []))), tuple(sorted(rule["verbs"])))
@@ -392,29 +403,30 @@ def _rules(objs: list[Obj]) -> set[tuple[str, str, tuple[str, ...], tuple[str, .
 
 def test_rbac_is_exactly_what_zunk8s_calls(default: list[Obj]) -> None:
     assert _rules(default) == EXPECTED_RULES
-    binding = one(default, "ClusterRoleBinding")
+    binding = one(default, "ClusterRoleBinding", API_ROLE)
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "ClusterRole",
-        "name": one(default, "ClusterRole")["metadata"]["name"],
+        "name": one(default, "ClusterRole", API_ROLE)["metadata"]["name"],
     }
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "zunk8s", "namespace": NAMESPACE}]
-    # Nothing in the release namespace needs a Role.
-    assert not [o for o in default if o["kind"] in ("Role", "RoleBinding")]
+    # Nothing in the release namespace needs a Role: the only Roles are the node agents' Leases
+    # (kube-node-lease), which zunk8s reads.
+    assert {o["metadata"]["namespace"] for o in default if o["kind"] in ("Role", "RoleBinding")} == {"kube-node-lease"}
 
 
 def test_no_wildcards(default: list[Obj], single: list[Obj], external: list[Obj]) -> None:
     for objs in (default, single, external):
-        for rule in one(objs, "ClusterRole")["rules"]:
+        for rule in one(objs, "ClusterRole", API_ROLE)["rules"]:
             for key in ("apiGroups", "resources", "verbs", "resourceNames"):
                 assert not [v for v in rule.get(key, []) if "*" in v], rule
-        for rule in one(objs, "ValidatingAdmissionPolicy")["spec"]["matchConstraints"]["resourceRules"]:
+        for rule in one(objs, "ValidatingAdmissionPolicy", API_ROLE)["spec"]["matchConstraints"]["resourceRules"]:
             for key in ("apiGroups", "apiVersions", "operations", "resources"):
                 assert "*" not in "".join(rule[key]), rule
 
 
 def test_admission_policy_covers_every_write(default: list[Obj]) -> None:
-    policy = one(default, "ValidatingAdmissionPolicy")
+    policy = one(default, "ValidatingAdmissionPolicy", API_ROLE)
     spec = policy["spec"]
     assert spec["failurePolicy"] == "Fail"
     [condition] = spec["matchConditions"]
@@ -435,14 +447,17 @@ def test_admission_policy_covers_every_write(default: list[Obj]) -> None:
     variables = {v["name"]: v["expression"] for v in spec["variables"]}
     assert variables["prefix"] == '"zun-"'
     assert variables["instance"] == json.dumps(L.instance_for("zun-"))
-    binding = one(default, "ValidatingAdmissionPolicyBinding")
+    binding = one(default, "ValidatingAdmissionPolicyBinding", API_ROLE)
     assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
 
 
 @pytest.mark.parametrize("prefix", ["zun-", "rel-", "rel", "x", "a-b--", "p" * 43])
 def test_instance_label_is_zunk8s_own(helm_env: dict[str, str], prefix: str) -> None:
     """The policy's instance label is the one zunk8s puts on its objects (labels.instance_for)."""
-    policy = one(render(helm_env, *keystone("--set", f"namespacePrefix={prefix}")), "ValidatingAdmissionPolicy")
+    rendered = render(helm_env, *keystone("--set", f"namespacePrefix={prefix}"))
+    policy = one(rendered, "ValidatingAdmissionPolicy", API_ROLE)
+    agent_policy = one(rendered, "ValidatingAdmissionPolicy", API_ROLE + "-agent")
+    assert json.dumps(L.instance_for(prefix)) in agent_policy["spec"]["validations"][1]["expression"]
     variables = {v["name"]: v["expression"] for v in policy["spec"]["variables"]}
     assert variables["instance"] == json.dumps(L.instance_for(prefix))
     assert variables["prefix"] == json.dumps(prefix)
@@ -657,3 +672,36 @@ def test_network_policies(default: list[Obj], helm_env: dict[str, str]) -> None:
     assert len(spec["egress"]) == 3  # DNS, the in-chart Redis, the rule asked for
     off = render(helm_env, *keystone("--set", "networkPolicy.enabled=false"))
     assert not [o for o in off if o["kind"] == "NetworkPolicy"]
+
+
+# --- the node agent ---------------------------------------------------------------------------
+
+
+def test_the_agent_runs_on_container_nodes_with_only_its_rights(default: list[Obj]) -> None:
+    agent = one(default, "DaemonSet", "zunk8s-agent")
+    pod = agent["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"] == ["agent"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["ZUNK8S_AGENT__NODE_NAME"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
+    assert env["ZUNK8S_KUBE__NAMESPACE_PREFIX"] == "zun-"
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["volumes"] == [{"name": "containerd", "hostPath": {"path": "/run/containerd/containerd.sock", "type": "Socket"}}]
+    assert "ports" not in container  # it opens none: zunk8s and the agent meet at the API server
+    rules = one(default, "ClusterRole", "zunk8s-zunk8s-system-agent")["rules"]
+    assert rules == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "patch"]}]
+    lease = one(default, "Role", "zunk8s-zunk8s-system-agent")
+    assert lease["metadata"]["namespace"] == "kube-node-lease"
+    assert lease["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create", "patch"]}]
+    reader = one(default, "Role", "zunk8s-zunk8s-system-agent-reader")
+    assert reader["rules"][0]["verbs"] == ["get"]
+    assert one(default, "RoleBinding", "zunk8s-zunk8s-system-agent-reader")["subjects"][0]["name"] == "zunk8s"
+    policy = one(default, "ValidatingAdmissionPolicy", "zunk8s-zunk8s-system-agent")
+    assert "zunk8s-agent" in policy["spec"]["matchConditions"][0]["expression"]
+    assert env_values(zunk8s_container(default))["ZUNK8S_AGENT__LEASE_NAMESPACE"] == "kube-node-lease"
+
+
+def test_no_agent_when_disabled(helm_env: dict[str, str]) -> None:
+    objs = render(helm_env, *keystone(), "--set", "agent.enabled=false")
+    assert not [o for o in objs if o["metadata"]["name"].startswith(("zunk8s-agent", "zunk8s-zunk8s-system-agent"))]

@@ -111,7 +111,8 @@ def test_slim_pod_keeps_what_zunk8s_reads_only() -> None:
     assert meta["deletionTimestamp"] == "2026-11-27T11:59:00Z"
     assert slim["spec"] == {"nodeName": "kwok-node-1", "restartPolicy": whole["spec"]["restartPolicy"]}
     assert set(slim["status"]) == {"phase", "podIP", "conditions", "containerStatuses"}
-    assert slim["status"]["containerStatuses"] == [main]
+    # (with the runtime's container id: the node agent's answer names it)
+    assert slim["status"]["containerStatuses"] == [{**main, "containerID": "kwok://x"}]
     assert slim["status"]["conditions"][1] == {"type": "PodScheduled", "status": "True"}
     obs = observe_pod(slim)
     assert (obs.status, obs.restart_count, obs.host, obs.pod_ip) == ("Running", 2, "kwok-node-1", "10.244.0.5")
@@ -233,3 +234,14 @@ def test_upsert_local_caches_a_slim_copy_and_leaves_the_callers_object() -> None
     assert cached == slim_pod(pod) and "managedFields" not in cached["metadata"]
     inf.upsert_local(pod_named("a", "4"))  # older: ignored
     assert inf.store[("zun-p", "a")]["metadata"]["resourceVersion"] == "5"
+
+
+def test_slim_pod_keeps_only_the_node_agents_annotations() -> None:
+    whole = whole_pod({"phase": "Running"})
+    whole["metadata"]["annotations"] = {
+        "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
+        "zunk8s.openstack.org/labels": "{}", "kubectl.kubernetes.io/last-applied-configuration": "{...}",
+    }
+    assert slim_pod(whole)["metadata"]["annotations"] == {
+        "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
+    }

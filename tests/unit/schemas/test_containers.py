@@ -13,6 +13,7 @@ from zunk8s.microversions import APIVersion
 from zunk8s.schemas.containers import (
     normalise_restart_policy,
     validate_create,
+    validate_rebuild,
     validate_update,
 )
 
@@ -193,3 +194,22 @@ def test_exposed_port_numbers(port: str) -> None:
 def test_bad_healthchecks_are_400(hc: Any) -> None:
     with pytest.raises(SchemaValidationError):
         validate_create({"image": "ab", "healthcheck": hc}, V40)
+
+
+# --- #11: rebuild's query ---
+
+@pytest.mark.parametrize(("params", "fragment"), [
+    ({"image": "x"}, "field 'image'"),
+    ({"image_driver": "podman"}, "field 'image_driver'"),
+    ({"run": "true"}, "('run' was unexpected)"),
+])
+def test_bad_rebuild_queries(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(SchemaValidationError) as err:
+        validate_rebuild(params)
+    assert fragment in err.value.detail
+
+
+def test_rebuild_query() -> None:
+    assert validate_rebuild({}).image is None
+    wanted = validate_rebuild({"image": "busybox:1.36", "image_driver": "docker"})
+    assert (wanted.image, wanted.image_driver) == ("busybox:1.36", "docker")

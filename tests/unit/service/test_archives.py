@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 
+from tests.unit.service.fakeactions import CALLER, RecordingLog
 from zunk8s.errors import Invalid, RequestEntityTooLarge
 from zunk8s.handlers.archivebody import archive_body
 from zunk8s.kube.streams import ExitStatus
@@ -72,7 +73,7 @@ def _entry() -> Entry:
 
 
 def _archives(stub: StubCommands, *, max_bytes: int = 10**8) -> Archives:
-    return Archives(cast(Commands, stub), max_bytes=max_bytes, timeout=60, exec_timeout=5)
+    return Archives(cast(Commands, stub), max_bytes=max_bytes, timeout=60, exec_timeout=5, actions=RecordingLog())
 
 
 async def _wire(archives: Archives, *, b64: bool) -> Any:
@@ -107,7 +108,7 @@ async def test_get_limits() -> None:
 async def test_put_checks_big_archives_first() -> None:
     stub = StubCommands(b"", ExitStatus(0))
     data = _tar(100 * 1024)
-    await _archives(stub).put(_entry(), "/tmp/", Upload(size=len(data), chunks=lambda: iter([data])))
+    await _archives(stub).put(CALLER, _entry(), "/tmp/", Upload(size=len(data), chunks=lambda: iter([data])))
     assert stub.runs == [["test", "-d", "/tmp", "-a", "-w", "/tmp"], ["tar", "-x", "-f", "-", "-C", "/tmp"]]
     assert b"".join(stub.stdin) == data
 
@@ -116,7 +117,7 @@ async def test_put_refuses_what_is_no_archive() -> None:
     stub = StubCommands(b"", ExitStatus(0))
     junk = b"hello\n" * 20000
     with pytest.raises(Invalid, match="the data is not a tar archive"):
-        await _archives(stub).put(_entry(), "/tmp", Upload(size=len(junk), chunks=lambda: iter([junk])))
+        await _archives(stub).put(CALLER, _entry(), "/tmp", Upload(size=len(junk), chunks=lambda: iter([junk])))
     assert stub.runs == []
     with pytest.raises(RequestEntityTooLarge):
-        await _archives(stub, max_bytes=10).put(_entry(), "/tmp", Upload(size=11, chunks=lambda: iter([b"x" * 11])))
+        await _archives(stub, max_bytes=10).put(CALLER, _entry(), "/tmp", Upload(size=11, chunks=lambda: iter([b"x" * 11])))

@@ -12,6 +12,7 @@ import pytest
 from tests.unit.fakews import EXIT_1, SUCCESS, FakeWS
 from tests.unit.fakews import frame as _frame
 from tests.unit.fakews import msg as _msg
+from tests.unit.service.fakeactions import CALLER, RecordingLog
 from zunk8s.errors import Conflict
 from zunk8s.kube.errors import KubeUnavailable, StdinCloseUnsupported
 from zunk8s.kube.gateway import KubeGateway
@@ -45,7 +46,7 @@ def _entry() -> Entry:
 
 async def _run(ws: FakeWS, *, reachable: bool = True, **kwargs: Any) -> CommandResult:
     gw = StubGateway(ws, reachable=reachable)
-    commands = Commands(cast(KubeGateway, gw), exec_timeout=60)
+    commands = Commands(cast(KubeGateway, gw), exec_timeout=60, actions=RecordingLog())
     result = await asyncio.wait_for(commands.run(_entry(), ["tar", "-x"], **kwargs), timeout=5)
     assert gw.opened[0]["kind"] == "exec" and gw.opened[0]["pod"] == "pod-1" and gw.opened[0]["command"] == ["tar", "-x"]
     return result
@@ -132,13 +133,20 @@ async def test_stdin_needs_v5() -> None:
 async def test_execute_top_and_signal() -> None:
     ps = b"PID USER COMMAND\n1 root sleep 1\n"
     gw = StubGateway(FakeWS([_frame(1, ps), _frame(3, SUCCESS)]))
-    commands = Commands(cast(KubeGateway, gw), exec_timeout=5)
+    log = RecordingLog()
+    commands = Commands(cast(KubeGateway, gw), exec_timeout=5, actions=log)
     assert await commands.top(_entry(), None) == {"Titles": ["PID", "USER", "COMMAND"], "Processes": [["1", "root", "sleep 1"]]}
     assert gw.opened[0]["command"] == ["ps", "-ef"]
     gw.ws = FakeWS([_frame(2, b"kill: bad signal"), _frame(3, EXIT_1)])
     with pytest.raises(Conflict, match=r"kill -HUP 1 failed in container u-1 \(exit code 1\): kill: bad signal"):
-        await commands.send_signal(_entry(), "HUP")
+        await commands.send_signal(CALLER, _entry(), "HUP")
     missing = json.dumps({"status": "Failure", "reason": "InternalError", "message": 'exec: "nope": not found'}).encode()
     gw.ws = FakeWS([_frame(3, missing)])
-    result = await commands.execute(_entry(), "nope")
+    result = await commands.execute(CALLER, _entry(), "nope")
     assert result.output == b'exec: "nope": not found\n' and result.status.failure is not None
+    # top is no action of Zun's log; a signal that failed is a failed kill; an exec that ran
+    # (whatever it exited with) a successful exec_cmd.
+    assert log.actions() == [("kill", True), ("exec_cmd", False)]
+    _, started, error = log.appended[0]
+    assert started.request_id == "req-1" and started.user_id == "u" and started.project_id == "p"
+    assert error is not None and "kill -HUP 1 failed" in error

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.unit.service.fakeactions import CALLER, RecordingLog
 from zunk8s.errors import InvalidValue, NoInteractiveFlag
 from zunk8s.records import Record, RecordStatus
 from zunk8s.service.registry import Entry
@@ -32,20 +33,24 @@ def _entry(*, interactive: bool = True) -> Entry:
 
 async def test_attach_url_mints_a_single_use_token() -> None:
     store = MemoryStore()
-    url = await Sessions(store, token_ttl=60).attach_url(_entry(), ws_base=WS)
+    log = RecordingLog()
+    url = await Sessions(store, token_ttl=60, actions=log).attach_url(CALLER, _entry(), ws_base=WS)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(WS + "?") and query["uuid"] == ["u-1"]
     token = query["token"][0]
     assert await store.take_token(token) == {"kind": "attach", "uuid": "u-1", "namespace": "ns"}
     assert await store.take_token(token) is None
     with pytest.raises(NoInteractiveFlag):
-        await Sessions(store, token_ttl=60).attach_url(_entry(interactive=False), ws_base=WS)
+        await Sessions(store, token_ttl=60, actions=log).attach_url(CALLER, _entry(interactive=False), ws_base=WS)
+    # Logged once minted; a refused attach is no action (Zun checks before it logs).
+    assert log.actions() == [("container_attach", False)]
 
 
 async def test_exec_session_and_its_resize() -> None:
     store = MemoryStore()
-    sessions = Sessions(store, token_ttl=60)
-    session = await sessions.create_exec(_entry(), '"sh" "-c" "echo hi"', ws_base=WS)
+    log = RecordingLog()
+    sessions = Sessions(store, token_ttl=60, actions=log)
+    session = await sessions.create_exec(CALLER, _entry(), '"sh" "-c" "echo hi"', ws_base=WS)
     assert len(session.exec_id) == 64
     stored = await store.get_value(exec_session_key(session.exec_id))
     assert stored is not None and stored["command"] == ["sh", "-c", "echo hi"] and stored["uuid"] == "u-1"
@@ -54,17 +59,23 @@ async def test_exec_session_and_its_resize() -> None:
 
     stream = stream_id_for(uuid="u-1", exec_id=session.exec_id)
     async with store.subscribe(stream) as queue:
-        await sessions.resize(_entry(), width=80, height=24, exec_id=session.exec_id)
+        await sessions.resize(CALLER, _entry(), width=80, height=24, exec_id=session.exec_id)
         assert queue.get_nowait() == {"w": 80, "h": 24}
     assert await store.get_value(terminal_size_key(stream)) == {"w": 80, "h": 24}
+    # execute_resize is no action of Zun's log.
+    assert log.actions() == [("exec_cmd", False)]
 
 
 async def test_resize_of_an_unknown_exec_is_400() -> None:
     with pytest.raises(InvalidValue, match="no such exec instance: " + "a" * 64):
-        await Sessions(MemoryStore(), token_ttl=60).resize(_entry(), width=80, height=24, exec_id="a" * 64)
+        await Sessions(MemoryStore(), token_ttl=60, actions=RecordingLog()).resize(
+            CALLER, _entry(), width=80, height=24, exec_id="a" * 64
+        )
 
 
 async def test_attach_resize_is_remembered() -> None:
     store = MemoryStore()
-    await Sessions(store, token_ttl=60).resize(_entry(), width=100, height=40, exec_id=None)
+    log = RecordingLog()
+    await Sessions(store, token_ttl=60, actions=log).resize(CALLER, _entry(), width=100, height=40, exec_id=None)
     assert await store.get_value(terminal_size_key(stream_id_for(uuid="u-1", exec_id=None))) == {"w": 100, "h": 40}
+    assert log.actions() == []  # a terminal's size is no action of the log
