@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         print("add 'entry' to the tokens file's \"tokens\" list; the token is not shown again", file=sys.stderr)
         return
     if args.command == "agent":
-        agent_settings = Settings(_env_file=args.config)  # type: ignore[call-arg]
+        # The agent listens on nothing: the server's listen address (and the checks made of it,
+        # e.g. noauth only on loopback) are not its business.
+        agent_settings = Settings(_env_file=args.config, host="127.0.0.1")  # type: ignore[call-arg]
         logconf.configure(fmt=agent_settings.log_format, level=agent_settings.log_level)
         asyncio.run(run_agent(agent_settings))
         return

@@ -62,6 +62,11 @@ class AgentSettings(BaseModel):
     containerd_namespace: str = "k8s.io"
     # Where agents keep their Leases (zunk8s reads them to know which nodes an agent serves).
     lease_namespace: str = "kube-node-lease"
+    # For stats (node/metrics.py): the node's processes (a DaemonSet Pod sees them with hostPID)
+    # and the node's cgroup filesystem (a Pod mounts the host's elsewhere: its own /sys/fs/cgroup
+    # shows only its own cgroups).
+    proc_root: str = "/proc"
+    cgroup_root: str = "/sys/fs/cgroup"
 
 
 class KeystoneSettings(BaseModel):

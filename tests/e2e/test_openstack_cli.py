@@ -193,3 +193,26 @@ def test_cli_pause_and_unpause(server: Endpoint, cluster: Cluster) -> None:
     after = count()
     assert after[: len(frozen)] == frozen and after[len(frozen)] == frozen[-1] + 1
     osc(server, "appcontainer", "delete", "--stop", name)
+
+
+def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:
+    """`openstack appcontainer stats` shows Zun's seven keys, measured by the node agent (a process
+    here, the chart's DaemonSet against the Helm release)."""
+    name = f"st-{int(time.time() * 1000) % 100000}"
+    osc(server, "appcontainer", "run", "--name", name, "--memory", "128", cluster.image,
+        "sh", "-c", "x=$(head -c 30000000 /dev/zero | tr '\\0' a); sleep 3600")  # zunclient wraps args in "
+    wait_status(server, name, "Running")
+    deadline = time.monotonic() + 60
+    while True:
+        shown = osc(server, "appcontainer", "stats", name, "-f", "json", check=False)
+        # Until the node's agent has announced itself (its Lease) and the 30 MB string is built.
+        assert shown.returncode == 0 or "node agent" in shown.stderr, shown.stderr
+        view = json.loads(shown.stdout) if shown.returncode == 0 else {}
+        if view.get("MEM USAGE(MiB)", 0) > 28 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert set(view) == {"CONTAINER", "CPU %", "MEM USAGE(MiB)", "MEM LIMIT(MiB)", "MEM %", "BLOCK I/O(B)", "NET I/O(B)"}
+    assert view["CONTAINER"] == name and view["MEM LIMIT(MiB)"] == 128.0, view
+    assert 28 < view["MEM USAGE(MiB)"] < 128 and isinstance(view["CPU %"], float), (view, show(server, name)["command"])
+    assert all("/" in view[k] for k in ("BLOCK I/O(B)", "NET I/O(B)")), view
+    osc(server, "appcontainer", "delete", "--stop", name)

@@ -51,7 +51,7 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "attach": ("GET", "attach", {}, None, "1.40", None, 400),
     "resize": ("POST", "resize", {"w": "80", "h": "24"}, None, "1.40", None, 200),
     "top": ("GET", "top", {}, None, "1.40", None, 200),
-    "stats": ("GET", "stats", {}, None, "1.40", None, 501),
+    "stats": ("GET", "stats", {}, None, "1.40", None, 409),  # no node agent serves the node here: 409, after the state check
     "logs": ("GET", "logs", {}, None, "1.40", None, 200),
     "get_archive": ("GET", "get_archive", {"path": "/etc"}, None, "1.40", None, ARCHIVE),
     "put_archive": ("POST", "put_archive", {"path": "/tmp"}, {"data": _tar_b64()}, "1.40", None, ARCHIVE),

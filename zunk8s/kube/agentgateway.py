@@ -42,10 +42,12 @@ class AgentGateway:
 
     async def annotate_pod(self, namespace: str, name: str, annotations: dict[str, str]) -> None:
         try:
-            await self._http.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}",
-                                     body={"metadata": {"annotations": annotations}}, content_type=MERGE)
+            pod = await self._http.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}",
+                                           body={"metadata": {"annotations": annotations}}, content_type=MERGE)
         except KubeNotFound:
-            pass  # gone meanwhile: nothing to answer
+            return  # gone meanwhile: nothing to answer
+        # Read our own answer at once: the next look at this Pod must not take the ask as unanswered.
+        self._pods.upsert_local(pod)
 
     async def renew_lease(self, body: Obj) -> None:
         """Create the agent's Lease, or renew it (a merge patch of its spec)."""

@@ -1,5 +1,6 @@
 """``zunk8s agent``: on one node, for one zunk8s installation, freeze and thaw the containers
-zunk8s asks it to (translate/freeze.py says how the ask and the answer are written on the Pod).
+zunk8s asks it to (translate/freeze.py says how the ask and the answer are written on the Pod),
+and measure them for stats (translate/stats.py; the numbers come from node/metrics.py).
 
 It watches only its own node's Pods of its installation, acts only on those (an ask on any other
 Pod is never seen), through the node's containerd, and renews a Lease so zunk8s knows it serves
@@ -19,18 +20,23 @@ from zunk8s.clock import now_utc
 from zunk8s.kube.agentgateway import AgentGateway
 from zunk8s.kube.errors import KubeError
 from zunk8s.node.containerd import Containerd, ContainerdError
+from zunk8s.node.metrics import MetricsError, NodeMetrics
 from zunk8s.settings import Settings
-from zunk8s.translate import freeze
+from zunk8s.translate import freeze, stats
 
 log = structlog.get_logger(__name__)
 Obj = dict[str, Any]
 
 
 class Agent:
-    def __init__(self, gateway: AgentGateway, containerd: Containerd, *, lease_namespace: str) -> None:
+    def __init__(self, gateway: AgentGateway, containerd: Containerd, *, lease_namespace: str,
+                 metrics: NodeMetrics | None = None) -> None:
         self._gw = gateway
         self._ctr = containerd
         self._lease_namespace = lease_namespace
+        self._metrics = metrics or NodeMetrics()
+        # Stats being measured (each takes stats.WINDOW): one per Pod at a time, beside the rest.
+        self._measuring: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         gateway.on_pod_event(lambda kind, pod: self._wake.set())
 
@@ -44,7 +50,7 @@ class Agent:
             for t in done:
                 t.result()
         finally:
-            await cancel_and_wait(*tasks)
+            await cancel_and_wait(*tasks, *self._measuring.values())
 
     async def _lease_forever(self) -> None:
         name = freeze.lease_name(self._gw.instance, self._gw.node)
@@ -61,6 +67,7 @@ class Agent:
         while True:
             self._wake.clear()
             for pod in self._gw.pods():
+                self._measure_if_asked(pod)
                 await self.serve(pod)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=30)
@@ -96,6 +103,44 @@ class Agent:
             log.warning("freeze_answer_failed", pod=meta["name"], error=repr(e))
 
 
+    def _measure_if_asked(self, pod: Obj) -> None:
+        request = stats.wanted(pod)
+        if request is None:
+            return
+        done = stats.answer(pod)
+        meta = pod["metadata"]
+        key = (meta["namespace"], meta["name"])
+        if (done is not None and done.request == request) or key in self._measuring:
+            return  # answered, or being measured (a newer ask is looked at once that ends)
+        task = asyncio.create_task(self.measure(pod, request), name=f"agent:stats:{key[1]}")
+        self._measuring[key] = task
+
+        def ended(_: asyncio.Task[None]) -> None:
+            self._measuring.pop(key, None)
+            self._wake.set()
+
+        task.add_done_callback(ended)
+
+    async def measure(self, pod: Obj, request: str) -> None:
+        """Measure this Pod's container and answer on the Pod."""
+        meta = pod["metadata"]
+        cid = freeze.container_id(pod)
+        try:
+            if cid is None:
+                raise MetricsError("the container is not running")
+            value = stats.done_value(request, await self._metrics.measure(await self._ctr.pid(cid)))
+        except (ContainerdError, MetricsError) as e:
+            value = stats.error_value(request, e.detail)
+            log.warning("stats_failed", pod=meta["name"], namespace=meta["namespace"], error=e.detail)
+        except ValueError as e:  # a kernel file not in the format expected
+            value = stats.error_value(request, f"unreadable numbers from the kernel: {e}")
+            log.warning("stats_failed", pod=meta["name"], namespace=meta["namespace"], error=repr(e))
+        try:
+            await self._gw.annotate_pod(meta["namespace"], meta["name"], {stats.DONE: value})
+        except KubeError as e:
+            log.warning("stats_answer_failed", pod=meta["name"], error=repr(e))
+
+
 async def _run(loop: Awaitable[None]) -> None:
     await loop
 
@@ -108,7 +153,8 @@ async def run_agent(settings: Settings) -> None:
     containerd = Containerd(settings.agent.containerd_socket, namespace=settings.agent.containerd_namespace)
     log.info("agent_started", node=node, instance=gateway.instance, containerd=settings.agent.containerd_socket)
     try:
-        await Agent(gateway, containerd, lease_namespace=settings.agent.lease_namespace).run()
+        metrics = NodeMetrics(proc=settings.agent.proc_root, cgroup_root=settings.agent.cgroup_root)
+        await Agent(gateway, containerd, lease_namespace=settings.agent.lease_namespace, metrics=metrics).run()
     finally:
         await containerd.close()
         await gateway.close()

@@ -2,7 +2,7 @@
 
 Only what the agent needs, in containerd's own API (services/tasks/v1): a task's Pause, Resume
 and Get. The request messages have one field (the container id) and the answer of Get is read
-for one (the status): both are encoded and decoded here by hand (protobuf's wire format: a
+for two (the status, the pid): both are encoded and decoded here by hand (protobuf's wire format: a
 tag, a length, the bytes), rather than generating and shipping stubs for three calls.
 """
 
@@ -84,6 +84,14 @@ def task_status(get_response: bytes) -> TaskStatus:
     return _STATUSES.get(status if isinstance(status, int) else 0, "unknown")  # type: ignore[return-value]
 
 
+def task_pid(get_response: bytes) -> int:
+    """GetResponse.process (field 1) .pid (field 3): the container's main process on the node;
+    0 when it has none (not started, or gone)."""
+    process = _fields(get_response).get(1, b"")
+    pid = _fields(process if isinstance(process, bytes) else b"").get(3, 0)
+    return pid if isinstance(pid, int) else 0
+
+
 class Containerd:
     def __init__(self, socket: str, *, namespace: str = "k8s.io", timeout: float = 10.0) -> None:
         self._channel = grpc.aio.insecure_channel(f"unix://{socket}")
@@ -103,6 +111,13 @@ class Containerd:
 
     async def status(self, container_id: str) -> TaskStatus:
         return task_status(await self._call("Get", container_id))
+
+    async def pid(self, container_id: str) -> int:
+        """The container's main process id on the node (for stats: zunk8s/node/metrics.py)."""
+        pid = task_pid(await self._call("Get", container_id))
+        if pid <= 0:
+            raise ContainerdError(f"containerd knows no process of container {container_id}")
+        return pid
 
     async def pause(self, container_id: str) -> None:
         """Freeze the container's processes (the cgroup freezer); already frozen is done."""

@@ -28,6 +28,18 @@ from zunk8s.translate.statuschanges import Changes
 ANSWER_WAIT = 30.0
 
 
+async def require_agent(gateway: KubeGateway, lease_namespace: str, node: str, done: str) -> None:
+    """409 unless a node agent serves ``node`` (its Lease renewed lately); ``done`` words what
+    the container then cannot be ("paused", "measured for stats")."""
+    lease = await gateway.get_lease(lease_namespace, freeze.lease_name(gateway.instance, node))
+    if not freeze.agent_alive(lease, now_utc()):
+        raise Conflict(
+            f"No zunk8s node agent serves node {node} (none has renewed its Lease in {lease_namespace} "
+            f"for {freeze.AGENT_STALE:.0f} s), so the container cannot be {done}: "
+            "install the chart's agent DaemonSet on that node (agent.enabled)."
+        )
+
+
 class Freezer:
     def __init__(self, *, gateway: KubeGateway, ops: Operations, pods: PodWork, lease_namespace: str) -> None:
         self._gw = gateway
@@ -46,13 +58,7 @@ class Freezer:
         node, pod = entry.status.host, entry.status.pod
         if node is None or pod is None:
             raise Conflict(f"Container {entry.uuid} has no Pod on a node to {action}.")
-        lease = await self._gw.get_lease(self._lease_namespace, freeze.lease_name(self._gw.instance, node))
-        if not freeze.agent_alive(lease, now_utc()):
-            raise Conflict(
-                f"No zunk8s node agent serves node {node} (none has renewed its Lease in {self._lease_namespace} "
-                f"for {freeze.AGENT_STALE:.0f} s), so the container cannot be {'paused' if state == 'paused' else 'unpaused'}: "
-                "install the chart's agent DaemonSet on that node (agent.enabled)."
-            )
+        await require_agent(self._gw, self._lease_namespace, node, "paused" if state == "paused" else "unpaused")
         task: TaskState = "container_pausing" if state == "paused" else "container_unpausing"
         entry = await self._ops.begin(caller, entry, action, task)
         request = caller.request_id

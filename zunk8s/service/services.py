@@ -21,6 +21,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     attachments  a container's groups and networks changed and listed (service/attachments.py)
     rebuilds   rebuild (service/rebuilding.py)
     freezer    pause / unpause through the node agent (service/freezing.py)
+    stats      stats, measured by the node agent (service/stats.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
 
@@ -55,6 +56,7 @@ from zunk8s.service.registry import Registry
 from zunk8s.service.replicas import Replicas
 from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.service.sessions import Sessions
+from zunk8s.service.stats import Stats
 from zunk8s.service.tasks import TaskRunner
 from zunk8s.service.updating import Updates
 from zunk8s.settings import Settings
@@ -87,6 +89,7 @@ class Services:
     attachments: Attachments
     rebuilds: Rebuilds
     freezer: Freezer
+    stats: Stats
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -180,6 +183,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         networks=networks,
         isolation=isolation,
         freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
+        stats=Stats(gateway=gateway, pods=pods, lease_namespace=settings.agent.lease_namespace),
         rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, stop_timeout=k.stop_timeout),
         attachments=Attachments(
             ops=ops, registry=registry, isolation=isolation, secgroups=secgroups, creation=creation, instance=gateway.instance

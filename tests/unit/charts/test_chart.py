@@ -687,7 +687,12 @@ def test_the_agent_runs_on_container_nodes_with_only_its_rights(default: list[Ob
     assert env["ZUNK8S_KUBE__NAMESPACE_PREFIX"] == "zun-"
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert pod["volumes"] == [{"name": "containerd", "hostPath": {"path": "/run/containerd/containerd.sock", "type": "Socket"}}]
+    assert pod["volumes"] == [
+        {"name": "containerd", "hostPath": {"path": "/run/containerd/containerd.sock", "type": "Socket"}},
+        {"name": "cgroup", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}},  # stats
+    ]
+    assert {m["name"]: m.get("readOnly", False) for m in container["volumeMounts"]} == {"containerd": False, "cgroup": True}
+    assert pod["hostPID"] is True and env["ZUNK8S_AGENT__CGROUP_ROOT"] == "/host/sys/fs/cgroup"  # stats
     assert "ports" not in container  # it opens none: zunk8s and the agent meet at the API server
     rules = one(default, "ClusterRole", "zunk8s-zunk8s-system-agent")["rules"]
     assert rules == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "patch"]}]

@@ -238,10 +238,11 @@ def test_upsert_local_caches_a_slim_copy_and_leaves_the_callers_object() -> None
 
 def test_slim_pod_keeps_only_the_node_agents_annotations() -> None:
     whole = whole_pod({"phase": "Running"})
+    agents = {
+        "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
+        "zunk8s.openstack.org/want-stats": "req-2", "zunk8s.openstack.org/stats": '{"request":"req-2","error":"x"}',
+    }
     whole["metadata"]["annotations"] = {
-        "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
-        "zunk8s.openstack.org/labels": "{}", "kubectl.kubernetes.io/last-applied-configuration": "{...}",
+        **agents, "zunk8s.openstack.org/labels": "{}", "kubectl.kubernetes.io/last-applied-configuration": "{...}",
     }
-    assert slim_pod(whole)["metadata"]["annotations"] == {
-        "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
-    }
+    assert slim_pod(whole)["metadata"]["annotations"] == agents
