@@ -99,6 +99,19 @@ def start_agent(cluster: Cluster, *, prefix: str, log: Path) -> subprocess.Popen
                             stderr=subprocess.STDOUT)
 
 
+def forget_agent(cluster: Cluster, prefix: str) -> None:
+    """Delete the Lease of the agent serving the installation ``prefix`` on the real node: a
+    stopped agent's Lease says it serves the node for 30 s more (freeze.AGENT_STALE), which a
+    later test that expects no agent there would take for one."""
+    from zunk8s.settings import AgentSettings
+    from zunk8s.translate.freeze import lease_name
+    from zunk8s.translate.labels import instance_for
+
+    subprocess.run([cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "-n", AgentSettings().lease_namespace,
+                    "delete", "lease", lease_name(instance_for(prefix), cluster.node), "--ignore-not-found"],
+                   check=True, capture_output=True)
+
+
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:

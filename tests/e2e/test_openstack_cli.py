@@ -200,7 +200,8 @@ def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:
     here, the chart's DaemonSet against the Helm release)."""
     name = f"st-{int(time.time() * 1000) % 100000}"
     osc(server, "appcontainer", "run", "--name", name, "--memory", "128", cluster.image,
-        "sh", "-c", "x=$(head -c 30000000 /dev/zero | tr '\\0' a); sleep 3600")  # zunclient wraps args in "
+        # (zunclient wraps each argument in "; the loop keeps the shell: a last `sleep` would replace it)
+        "sh", "-c", "x=$(head -c 30000000 /dev/zero | tr '\\0' a); while :; do sleep 3600; done")
     wait_status(server, name, "Running")
     deadline = time.monotonic() + 60
     while True:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
-from tests.serverproc import start_agent, stop_process
+from tests.serverproc import forget_agent, start_agent, stop_process
 from zunk8s.app import create_app
 
 COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done"]
@@ -33,6 +33,7 @@ def agent(cluster: Cluster, ns_prefix: str, tmp_path_factory: pytest.TempPathFac
         yield
     finally:
         stop_process(proc)
+        forget_agent(cluster, ns_prefix)  # later modules of the session expect no agent
 
 
 async def counted(zun: ZunAPI, uuid: str) -> list[int]:

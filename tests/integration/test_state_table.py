@@ -41,7 +41,7 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "stop": ("POST", "stop", {"timeout": "1"}, None, "1.40", None, 202),
     "reboot": ("POST", "reboot", {"timeout": "1"}, None, "1.40", None, 202),
     "rebuild": ("POST", "rebuild", {}, None, "1.40", None, 202),
-    "pause": ("POST", "pause", {}, None, "1.40", None, 501),
+    "pause": ("POST", "pause", {}, None, "1.40", None, 409),  # no node agent serves the node here
     "unpause": ("POST", "unpause", {}, None, "1.40", None, 501),
     "kill": ("POST", "kill", {"signal": "SIGKILL"}, None, "1.40", None, 202),
     "execute": ("POST", "execute", {"command": "true"}, None, "1.40", None, 200),

@@ -45,7 +45,7 @@ class PodWork:
         self._ops = ops
         self._logs = logs
         self._options = options
-        self._pod_events: dict[tuple[str, str], asyncio.Event] = {}
+        self._pod_events: dict[tuple[str, str], set[asyncio.Event]] = {}
         # Set at shutdown: a start stops waiting for its Pod, so its task still ends (finish)
         # before the process does, instead of being cancelled with its task_state left set.
         self._closing = False
@@ -54,15 +54,15 @@ class PodWork:
     def close(self) -> None:
         """Stop the waits that may be cut short (a new Pod leaving Creating), now and from now."""
         self._closing = True
-        for event in self._pod_events.values():
-            event.set()
+        for waiters in self._pod_events.values():
+            for event in waiters:
+                event.set()
 
     # --- waiting on the Pod watch ---------------------------------------------------------
 
     def _wake_waiters(self, kind: str, pod: Pod) -> None:
         meta = pod.get("metadata") or {}
-        event = self._pod_events.get((str(meta.get("namespace")), str(meta.get("name"))))
-        if event is not None:
+        for event in self._pod_events.get((str(meta.get("namespace")), str(meta.get("name"))), ()):
             event.set()
 
     async def wait_pod(
@@ -71,7 +71,9 @@ class PodWork:
         """Wait, driven by watch events, until ``done(pod)`` holds; False on timeout (and, with
         ``until_closing``, at shutdown)."""
         key = (namespace, name)
-        event = self._pod_events.setdefault(key, asyncio.Event())
+        # One event per waiter: several may wait on one Pod (concurrent stats, a pause).
+        event = asyncio.Event()
+        self._pod_events.setdefault(key, set()).add(event)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
@@ -89,7 +91,10 @@ class PodWork:
                 except TimeoutError:
                     pass
         finally:
-            self._pod_events.pop(key, None)
+            waiters = self._pod_events.get(key, set())
+            waiters.discard(event)
+            if not waiters:
+                self._pod_events.pop(key, None)
 
     # --- making and removing Pods ---------------------------------------------------------
 

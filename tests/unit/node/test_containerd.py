@@ -1,26 +1,32 @@
-from zunk8s.node.containerd import _varint, container_request, task_pid, task_status
+"""containerd's messages, encoded and decoded by hand (zunk8s/node/containerd.py)."""
+
+import pytest
+
+from zunk8s.node.containerd import ContainerdError, container_request, task_pid, task_status
+
+CID = "f62dffab0fbc7dd0145ac1dee61dcf54dc03a705c1b9b84510cc025613c8cc36"
 
 
-def field(number: int, value: int | bytes) -> bytes:
-    if isinstance(value, int):
-        return _varint(number << 3) + _varint(value)
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
-
-
-def get_response(**process: int | bytes) -> bytes:
-    """containerd's GetResponse: process (1) = Process{container_id 1, id 2, pid 3, status 4, …}."""
-    numbers = {"container_id": 1, "id": 2, "pid": 3, "status": 4, "exit_status": 9}
-    body = b"".join(field(numbers[k], v) for k, v in process.items())
-    return field(1, body)
-
-
-def test_the_pid_and_status_of_a_task() -> None:
-    cid = b"55a313556f10283a3cbd64622ceaca95f82b81dfd1d4ea42c5ea63d23d46da04"
-    answer = get_response(container_id=cid, id=cid, pid=6970, status=2, exit_status=0)
-    assert task_pid(answer) == 6970
-    assert task_status(answer) == "running"
-    assert task_pid(get_response(container_id=cid, status=3)) == 0  # stopped: no process
-
-
-def test_a_request_names_the_container() -> None:
+def test_the_request_is_field_one() -> None:
     assert container_request("abc") == b"\x0a\x03abc"
+    long = container_request(CID * 3)  # 192 bytes: a two-byte length
+    assert long[:3] == b"\x0a\xc0\x01" and long[3:] == (CID * 3).encode()
+
+
+def test_the_status_of_a_get_answer() -> None:
+    # A GetResponse as containerd 1.6 sent it on the local cluster: process{id, pid, status=2}.
+    process = b"\x12\x40" + CID.encode() + b"\x18\xd2\xce\x01" + b"\x20\x02"
+    answer = b"\x0a" + bytes([len(process)]) + process
+    assert task_status(answer) == "running"
+    assert task_status(b"\x0a" + bytes([len(process)]) + process[:-1] + b"\x04") == "paused"
+    assert task_status(b"") == "unknown"
+    with pytest.raises(ContainerdError):
+        task_status(b"\x0a\x05ab")  # truncated
+
+
+def test_the_pid_of_a_get_answer() -> None:
+    # The same answer: process.pid (field 3) is the container's main process on the node (stats).
+    process = b"\x12\x40" + CID.encode() + b"\x18\xd2\xce\x01" + b"\x20\x02"
+    assert task_pid(b"\x0a" + bytes([len(process)]) + process) == 26450
+    stopped = b"\x12\x40" + CID.encode() + b"\x20\x03"
+    assert task_pid(b"\x0a" + bytes([len(stopped)]) + stopped) == 0  # no process: no pid
