@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
-from tests.serverproc import delete_namespaces
+from tests.serverproc import delete_namespaces, forget_agent, start_agent, stop_process
 from zunk8s.app import create_app
 from zunk8s.settings import KubeSettings, NetworkSettings, Settings
 
@@ -51,3 +51,16 @@ async def client(cluster: Cluster, ns_prefix: str) -> AsyncIterator[TestClient[A
 @pytest.fixture(scope="session")
 def zun(client: TestClient[Any, Any], cluster: Cluster) -> ZunAPI:
     return ZunAPI(client, image=cluster.image)
+
+
+@pytest.fixture(scope="module")
+def agent(cluster: Cluster, ns_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The node agent for the real node, serving this session's installation (as the chart's
+    DaemonSet runs one there), for one module; its Lease is removed after, since later modules
+    of the session expect no agent."""
+    proc = start_agent(cluster, prefix=ns_prefix, log=tmp_path_factory.mktemp("agent") / "agent.log")
+    try:
+        yield
+    finally:
+        stop_process(proc)
+        forget_agent(cluster, ns_prefix)

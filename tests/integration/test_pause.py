@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
-from tests.serverproc import forget_agent, start_agent, stop_process
 from zunk8s.app import create_app
 
 COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done"]
@@ -24,16 +23,6 @@ COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done
 async def zun(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
     async with TestClient(TestServer(create_app(make_settings(cluster, ns_prefix)))) as c:
         yield ZunAPI(c, image=cluster.image)
-
-
-@pytest.fixture(scope="module")
-def agent(cluster: Cluster, ns_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    proc = start_agent(cluster, prefix=ns_prefix, log=tmp_path_factory.mktemp("agent") / "agent.log")
-    try:
-        yield
-    finally:
-        stop_process(proc)
-        forget_agent(cluster, ns_prefix)  # later modules of the session expect no agent
 
 
 async def counted(zun: ZunAPI, uuid: str) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import Response, ZunAPI
-from tests.serverproc import forget_agent, start_agent, stop_process
+from tests.serverproc import forget_agent
 from zunk8s.app import create_app
 
 KEYS = ["CONTAINER", "CPU %", "MEM USAGE(MiB)", "MEM LIMIT(MiB)", "MEM %", "BLOCK I/O(B)", "NET I/O(B)"]
@@ -34,16 +34,6 @@ def hungry_client(ip: str) -> list[str]:
 async def zun(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
     async with TestClient(TestServer(create_app(make_settings(cluster, ns_prefix)))) as c:
         yield ZunAPI(c, image=cluster.image)
-
-
-@pytest.fixture(scope="module")
-def agent(cluster: Cluster, ns_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    proc = start_agent(cluster, prefix=ns_prefix, log=tmp_path_factory.mktemp("agent") / "agent.log")
-    try:
-        yield
-    finally:
-        stop_process(proc)
-        forget_agent(cluster, ns_prefix)
 
 
 async def served_stats(zun: ZunAPI, uuid: str, timeout: float = 30) -> dict[str, Any]:

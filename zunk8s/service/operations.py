@@ -33,7 +33,7 @@ import structlog
 
 from zunk8s.clock import now_utc, zun_timestamp
 from zunk8s.errors import BackendUnavailable, Conflict, ContainerNotFound, ZunError
-from zunk8s.kube.errors import KubeConflict, KubeError, KubeNotFound
+from zunk8s.kube.errors import KubeConflict, KubeError, KubeNotFound, KubeUnavailable
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import TaskState
 from zunk8s.service.actionlog import begun, failure_text, log_time
@@ -60,6 +60,9 @@ TASK_LOCK_WAIT = 120.0
 TASK_LOCK_RETRY = 30.0
 # Conditional task_state writes retried on a resourceVersion conflict (reconciler writes race).
 CLAIM_ATTEMPTS = 5
+# A claim whose write had no answer is looked for this often, this long, to be undone.
+UNDO_RETRY = 1.0
+UNDO_WITHIN = 300.0
 
 
 class Operations:
@@ -178,7 +181,39 @@ class Operations:
                 current, checked_fresh = await self.fresh(entry), True
             except KubeNotFound:
                 raise ContainerNotFound(entry.uuid) from None
+            except KubeUnavailable:
+                # The write may have landed with only its answer lost. This call answers 503,
+                # so a claim that landed must not stay: the container would be busy, and
+                # recovery would later do the action the client was told was not done.
+                if status.get("task_request_id"):
+                    self._tasks.spawn(self._undo_claim(current, status), name=f"undo-claim:{entry.uuid}")
+                raise
         raise Conflict(f"Container {entry.uuid} is changing too fast to act on; try again.")
+
+    async def _undo_claim(self, before: Entry, status: dict[str, Any]) -> None:
+        """Once the API server answers again: if the record holds the claim this replica could
+        not confirm (its request id), put back what the claim changed."""
+        request = status["task_request_id"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + UNDO_WITHIN
+        while loop.time() < deadline:
+            await asyncio.sleep(UNDO_RETRY)
+            try:
+                current = await self._registry.fresh(before.key)
+                if current is None or current.status.task_request_id != request:
+                    return  # it never landed (or it is gone)
+                undo: dict[str, Any] = {k: getattr(before.status, k, None) for k in status}
+                undo.update(task_state=None, task_request_id=None)
+                if current.status.actions.get(request) is not None:
+                    undo["actions"] = {request: None}  # no action was done: none is logged
+                await self.write(current, if_unchanged=True, **undo)
+                log.info("claim_undone", uuid=before.uuid, request_id=request, task_state=status.get("task_state"))
+                return
+            except KubeConflict:
+                continue  # changed meanwhile: look again
+            except (KubeError, ZunError):
+                continue  # still unreachable
+        log.error("claim_not_undone", uuid=before.uuid, request_id=request)
 
     def run(self, entry: Entry, name: str, work: Work, *, sync: bool = True, logged: Begun | None = None) -> None:
         """Do ``work`` in the background under the container's lock, then ``finish``.

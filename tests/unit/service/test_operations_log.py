@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
+import pytest
+
 from zunk8s.errors import Conflict
-from zunk8s.kube.errors import KubeConflict
+from zunk8s.kube.errors import KubeConflict, KubeUnavailable
 from zunk8s.kube.gateway import Key, KubeGateway
+from zunk8s.service import operations
 from zunk8s.service.actionlog import begun
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
@@ -166,3 +169,31 @@ async def test_a_redriven_task_does_not_end_its_action_twice() -> None:
                                  "task_request_id": "req-stop", "actions": {"req-stop": ended}})
     await ops.finish(_entry(registry), None)
     assert gw.obj["status"]["actions"]["req-stop"] == ended and "actions" not in gw.patches[0]["status"]
+
+
+class LostAnswerGateway(StubGateway):
+    """The API server applies the claim, and its answer is lost (an outage in between)."""
+
+    lose_next = True
+
+    async def patch_record(self, namespace: str, name: str, patch: Obj, *, status: bool = False) -> Obj:
+        applied = await super().patch_record(namespace, name, patch, status=status)
+        if self.lose_next:
+            self.lose_next = False
+            raise KubeUnavailable("no answer after 2 s")
+        return applied
+
+
+async def test_a_claim_answered_503_that_landed_anyway_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(operations, "UNDO_RETRY", 0.01)
+    gw = LostAnswerGateway({"status": "Running", "desired": "running"})
+    registry = Registry(cast(KubeGateway, gw), namespace_prefix="zun-")
+    tasks = TaskRunner()
+    ops = Operations(gateway=cast(KubeGateway, gw), store=MemoryStore(), registry=registry, tasks=tasks, lock_ttl=5)
+    with pytest.raises(KubeUnavailable):
+        await ops.begin(CALLER, _entry(registry), "stop", "container_stopping", desired="stopped")
+    assert gw.obj["status"]["task_state"] == "container_stopping"  # it landed
+    await tasks.drain(5)
+    st = gw.obj["status"]
+    # Not busy, not to be stopped by recovery later, and no action logged: the client heard 503.
+    assert "task_state" not in st and st["desired"] == "running" and "req-stop" not in st.get("actions", {})
