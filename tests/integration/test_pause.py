@@ -15,6 +15,9 @@ from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
 from zunk8s.app import create_app
+from zunk8s.appkeys import SERVICES
+from zunk8s.service.context import Caller
+from zunk8s.translate import freeze
 
 COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done"]
 
@@ -96,3 +99,32 @@ async def test_a_paused_counter_stops_and_goes_on_after_unpause(
     assert r.status == 202, r.body
     await zun.wait_for(uuid, "Stopped")
     await zun.call("DELETE", f"/v1/containers/{uuid}")
+
+
+async def test_a_pause_whose_replica_died_is_finished_by_recovery(zun: ZunAPI, agent: None) -> None:
+    """The ask reached the agent and the replica died before its final write: recovery takes the
+    agent's answer as the outcome (never a frozen container the record calls Running)."""
+    c = await zun.create(run=True, command=COUNTER)
+    uuid = c["uuid"]
+    await zun.wait_for(uuid, "Running")
+    services = zun.client.app[SERVICES]
+    entry = await services.registry.find(Caller("proj-a", "u", frozenset(), "r"), uuid)
+    assert entry.status.pod is not None
+    gw = services.podwork._gw  # noqa: SLF001 (the test plays the dead replica's part)
+    request = "req-died-while-pausing"
+    await gw.patch_record(entry.namespace, uuid, {"status": {"task_state": "container_pausing", "task_request_id": request}},
+                          status=True)
+    await gw.patch_pod(entry.namespace, entry.status.pod, {"metadata": {"annotations": {freeze.WANT: freeze.ask("paused", request)}}})
+    deadline = time.monotonic() + 30
+    while (answer := freeze.answer(await gw.live_pod(entry.namespace, entry.status.pod) or {})) is None:
+        assert time.monotonic() < deadline, "the agent did not answer"
+        await asyncio.sleep(0.2)
+    assert answer.state == "paused"
+    stuck = await services.registry.fresh(entry.key)
+    assert stuck is not None
+    await services.recovery.recover(stuck)
+    assert (await zun.wait_for(uuid, "Paused"))["task_state"] is None
+    r = await zun.call("POST", f"/v1/containers/{uuid}/unpause")
+    assert r.status == 202, r.body
+    await zun.wait_for(uuid, "Running")
+    await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"})

@@ -102,7 +102,6 @@ class Agent:
         except KubeError as e:
             log.warning("freeze_answer_failed", pod=meta["name"], error=repr(e))
 
-
     def _measure_if_asked(self, pod: Obj) -> None:
         request = stats.wanted(pod)
         if request is None:

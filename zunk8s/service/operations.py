@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -61,7 +62,7 @@ TASK_LOCK_RETRY = 30.0
 # Conditional task_state writes retried on a resourceVersion conflict (reconciler writes race).
 CLAIM_ATTEMPTS = 5
 # A claim whose write had no answer is looked for this often, this long, to be undone.
-UNDO_RETRY = 1.0
+UNDO_RETRY = 0.5
 UNDO_WITHIN = 300.0
 
 
@@ -74,6 +75,8 @@ class Operations:
         self._registry = registry
         self._tasks = tasks
         self._lock_ttl = lock_ttl
+        # Claims whose write got no answer (it may have landed), by container: undone once seen.
+        self._unconfirmed: dict[str, _Unconfirmed] = {}
 
     # --- locks ----------------------------------------------------------------------------
 
@@ -167,6 +170,14 @@ class Operations:
         current = self.cached(entry)
         checked_fresh = False
         for _ in range(CLAIM_ATTEMPTS):
+            pending = self._unconfirmed.get(entry.uuid)
+            if pending is not None and current.status.task_request_id == pending.request:
+                # The record is busy with a claim this replica answered 503 for: undo it now.
+                try:
+                    current = await self._undo(current, pending)
+                except KubeConflict:
+                    current, checked_fresh = await self.fresh(entry), True
+                    continue
             try:
                 check(current)
             except ZunError:
@@ -186,34 +197,44 @@ class Operations:
                 # so a claim that landed must not stay: the container would be busy, and
                 # recovery would later do the action the client was told was not done.
                 if status.get("task_request_id"):
-                    self._tasks.spawn(self._undo_claim(current, status), name=f"undo-claim:{entry.uuid}")
+                    self._unconfirmed[entry.uuid] = _Unconfirmed(before=current, status=dict(status))
+                    self._tasks.spawn(self._undo_claim(entry.uuid), name=f"undo-claim:{entry.uuid}")
                 raise
         raise Conflict(f"Container {entry.uuid} is changing too fast to act on; try again.")
 
-    async def _undo_claim(self, before: Entry, status: dict[str, Any]) -> None:
+    async def _undo_claim(self, uuid: str) -> None:
         """Once the API server answers again: if the record holds the claim this replica could
-        not confirm (its request id), put back what the claim changed."""
-        request = status["task_request_id"]
+        not confirm, put back what the claim changed (a new claim of this container on this
+        replica does so at once, service/operations.py ``claim``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + UNDO_WITHIN
         while loop.time() < deadline:
             await asyncio.sleep(UNDO_RETRY)
+            pending = self._unconfirmed.get(uuid)
+            if pending is None:
+                return  # undone by a claim meanwhile
             try:
-                current = await self._registry.fresh(before.key)
-                if current is None or current.status.task_request_id != request:
+                current = await self._registry.fresh(pending.before.key)
+                if current is None or current.status.task_request_id != pending.request:
+                    self._unconfirmed.pop(uuid, None)
                     return  # it never landed (or it is gone)
-                undo: dict[str, Any] = {k: getattr(before.status, k, None) for k in status}
-                undo.update(task_state=None, task_request_id=None)
-                if current.status.actions.get(request) is not None:
-                    undo["actions"] = {request: None}  # no action was done: none is logged
-                await self.write(current, if_unchanged=True, **undo)
-                log.info("claim_undone", uuid=before.uuid, request_id=request, task_state=status.get("task_state"))
+                await self._undo(current, pending)
                 return
-            except KubeConflict:
-                continue  # changed meanwhile: look again
             except (KubeError, ZunError):
-                continue  # still unreachable
-        log.error("claim_not_undone", uuid=before.uuid, request_id=request)
+                continue  # still unreachable, or changed meanwhile: look again
+        self._unconfirmed.pop(uuid, None)
+        log.error("claim_not_undone", uuid=uuid)
+
+    async def _undo(self, current: Entry, pending: _Unconfirmed) -> Entry:
+        """One conditional write putting back what an unconfirmed claim changed."""
+        undo: dict[str, Any] = {k: getattr(pending.before.status, k, None) for k in pending.status}
+        undo.update(task_state=None, task_request_id=None)
+        if current.status.actions.get(pending.request) is not None:
+            undo["actions"] = {pending.request: None}  # no action was done: none is logged
+        new = await self.write(current, if_unchanged=True, **undo)
+        self._unconfirmed.pop(current.uuid, None)
+        log.info("claim_undone", uuid=current.uuid, request_id=pending.request, task_state=pending.status.get("task_state"))
+        return new
 
     def run(self, entry: Entry, name: str, work: Work, *, sync: bool = True, logged: Begun | None = None) -> None:
         """Do ``work`` in the background under the container's lock, then ``finish``.
@@ -338,6 +359,18 @@ class Operations:
             return {}
         item = ended_entry(stored, now=log_time(), error=error)
         return {"actions": log_patch(current.status.actions, request_id, item)}
+
+
+@dataclass(frozen=True)
+class _Unconfirmed:
+    """A claim answered 503 because its write got no answer: what it changed, and from what."""
+
+    before: Entry
+    status: dict[str, Any]
+
+    @property
+    def request(self) -> str:
+        return str(self.status["task_request_id"])
 
 
 def _deleting_instead(current: Entry, task: Entry) -> bool:

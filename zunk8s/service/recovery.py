@@ -24,6 +24,7 @@ from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
+from zunk8s.translate import freeze
 from zunk8s.translate import labels as L
 from zunk8s.translate.statuschanges import Changes, not_running
 
@@ -136,6 +137,8 @@ class Recovery:
                 await self._gw.delete_pod(e.namespace, e.status.pod, grace_seconds=0)
             await self._gw.delete_record(e.namespace, e.uuid)
             return None
+        if task in ("container_pausing", "container_unpausing") and e.status.pod is not None:
+            return await self._redo_freeze(e, e.status.pod)
         if task == "container_rebuilding":
             pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
             if pod is not None and _made_by(pod) == e.status.task_request_id:
@@ -153,6 +156,22 @@ class Recovery:
                 # if it already ended: running the container twice would double the action.
                 # Not waiting for it to run: the sweep goes on to the next record.
                 return await self._pods.start(e, status=e.status.status, wait=False)
+        return None
+
+    async def _redo_freeze(self, e: Entry, pod_name: str) -> Changes | None:
+        """A pause / unpause whose replica died: the agent's answer, if it came, is the outcome;
+        otherwise the agent is asked to keep (or bring back) what the record says, so the
+        container never stays frozen while the record says Running."""
+        pod = await self._gw.live_pod(e.namespace, pod_name)
+        if pod is None:
+            return None
+        done = freeze.answer(pod)
+        if done is not None and done.request == e.status.task_request_id and done.state is not None:
+            paused = done.state == "paused"
+            return {"paused": paused, "status": "Paused" if paused else "Running"}
+        keep: freeze.State = "paused" if e.status.paused else "running"
+        ask = freeze.ask(keep, f"{e.status.task_request_id}-recovered")
+        await self._gw.patch_pod(e.namespace, pod_name, {"metadata": {"annotations": {freeze.WANT: ask}}})
         return None
 
     async def _delete_orphan_pods(self, now: datetime) -> None:

@@ -197,3 +197,18 @@ async def test_a_claim_answered_503_that_landed_anyway_is_undone(monkeypatch: py
     st = gw.obj["status"]
     # Not busy, not to be stopped by recovery later, and no action logged: the client heard 503.
     assert "task_state" not in st and st["desired"] == "running" and "req-stop" not in st.get("actions", {})
+
+
+async def test_the_next_claim_undoes_an_unconfirmed_one_at_once() -> None:
+    gw = LostAnswerGateway({"status": "Running", "desired": "running"})
+    registry = Registry(cast(KubeGateway, gw), namespace_prefix="zun-")
+    tasks = TaskRunner()
+    ops = Operations(gateway=cast(KubeGateway, gw), store=MemoryStore(), registry=registry, tasks=tasks, lock_ttl=5)
+    with pytest.raises(KubeUnavailable):
+        await ops.begin(CALLER, _entry(registry), "stop", "container_stopping", desired="stopped")
+    # The client tries again at once: not "busy" with the claim it was told failed.
+    again = Caller(project_id="p1", user_id="u1", roles=frozenset({"member"}), request_id="req-again")
+    claimed = await ops.begin(again, registry.entry(KEY) or _entry(registry), "stop", "container_stopping", desired="stopped")
+    assert claimed.status.task_request_id == "req-again"
+    assert set(gw.obj["status"]["actions"]) == {"req-again"}
+    await tasks.drain(5)  # the background undo finds nothing left to do
