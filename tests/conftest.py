@@ -34,6 +34,12 @@ class Cluster:
     containerd_socket: str  # the real node's containerd (for the node agent)
     node: str = "zun-real-0"  # the real node's name
 
+    @property
+    def commit_registry(self) -> str:
+        """Where zunk8s pushes committed images: the cluster's registry as the kubelet pulls from it
+        (plain HTTP, being loopback) and the agent on the real node pushes to it."""
+        return self.registry.replace("127.0.0.1", "localhost") + "/zunk8s"
+
 
 def _cluster_env() -> dict[str, str]:
     out = subprocess.run([str(LOCAL_CLUSTER), "env"], check=True, capture_output=True, text=True).stdout

@@ -22,7 +22,7 @@ TaskState = Literal[
     "image_pulling", "container_creating", "container_starting", "container_stopping",
     "container_rebooting", "container_pausing", "container_unpausing", "container_killing",
     "container_deleting", "container_rebuilding", "sg_adding", "sg_removing",
-    "network_attaching", "network_detaching",
+    "network_attaching", "network_detaching", "container_committing",
 ]
 
 
@@ -34,6 +34,9 @@ class Record(BaseModel):
     project_id: str
     user_id: str
     image: str
+    # What the Pods run when it is not ``image`` as given: a project's committed image (found by
+    # its name, kept by digest: translate/commit.py).
+    image_ref: str | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     cpu: float = 1.0

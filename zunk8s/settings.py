@@ -67,6 +67,20 @@ class AgentSettings(BaseModel):
     # shows only its own cgroups).
     proc_root: str = "/proc"
     cgroup_root: str = "/sys/fs/cgroup"
+    # commit: registries (host[:port]) pushed to over plain HTTP besides loopback ones, and where
+    # a commit's layer is written before it is pushed (None: the system's temporary directory).
+    insecure_registries: list[str] = Field(default_factory=list)
+    workdir: str | None = None
+
+
+class ImageSettings(BaseModel):
+    """Images zunk8s makes (commit) and finds again by name (create, rebuild)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    # Where committed images are pushed, as the nodes pull them: host[:port][/path]. Each project's
+    # go under its namespace there. Empty: commit answers 409 saying no registry is configured.
+    commit_registry: str = ""
 
 
 class KeystoneSettings(BaseModel):
@@ -150,6 +164,7 @@ class Settings(BaseSettings):
     kube: KubeSettings = Field(default_factory=KubeSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     # A policy.yaml overriding Zun's default rules (`zunk8s policy` prints the effective ones);
     # read again when it changes.

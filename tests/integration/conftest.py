@@ -14,10 +14,11 @@ from tests.conftest import Cluster
 from tests.integration.zunapi import ZunAPI
 from tests.serverproc import delete_namespaces, forget_agent, start_agent, stop_process
 from zunk8s.app import create_app
-from zunk8s.settings import KubeSettings, NetworkSettings, Settings
+from zunk8s.settings import ImageSettings, KubeSettings, NetworkSettings, Settings
 
 
-def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
+def make_settings(cluster: Cluster, prefix: str, images: dict[str, str] | None = None, **kube: Any) -> Settings:
+    images = dict(images or {})
     return Settings(
         redis_url=cluster.redis_url,
         kube=KubeSettings(
@@ -31,6 +32,7 @@ def make_settings(cluster: Cluster, prefix: str, **kube: Any) -> Settings:
         ws_token_ttl=5,
         max_archive_bytes=8 * 1024 * 1024,
         network=NetworkSettings(pod_cidrs=json.loads(cluster.pod_cidrs)),
+        images=ImageSettings(commit_registry=images.pop("commit_registry", cluster.commit_registry)),
     )
 
 

@@ -284,17 +284,24 @@ async def network_list(request: web.Request, entry: Entry, params: dict[str, Any
     return web.json_response({"networks": network_entries(entry.record, entry.status, flat=flat)})
 
 
-def _not_on_kubernetes(action: StateRow | None, why: str) -> ActionHandler:
-    """``action``: the state-table row Zun checks first (None: Zun has none for it)."""
+async def commit(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
+    # Zun's schema: repository required, tag optional, nothing else (its patterns are unanchored,
+    # so any string passes them; a name no registry takes is the service's 400).
+    reject_unknown(params, {"repository", "tag"})
+    repository = str(_text_param(params, "repository", required=True))
+    tag = _text_param(params, "tag", required=False)
+    image = await services_of(request).committer.commit(caller_of(request), entry, repository=repository, tag=tag)
+    return web.json_response({"uuid": image}, status=202)
 
-    async def handler(request: web.Request, entry: Entry, params: dict[str, Any]) -> web.Response:
-        # Zun checks the state table before anything else; keep that order so clients see the
-        # same 409s they would from Zun.
-        if action is not None:
-            check_state(action, uuid=entry.uuid, status=entry.status.status)
-        raise NotImplementedOnKubernetes(why)
 
-    return handler
+def _text_param(params: dict[str, Any], key: str, *, required: bool) -> str | None:
+    """A query parameter Zun's schema types as a string, of any length."""
+    value = params.get(key)
+    if unset(value):
+        if required:
+            raise SchemaValidationError(f"'{key}' is a required property")
+        return None
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -323,14 +330,7 @@ ACTIONS: dict[str, Action] = {
     "pause": Action("POST", pause),
     "unpause": Action("POST", unpause),
     "rebuild": Action("POST", rebuild),
-    "commit": Action(
-        "POST",
-        _not_on_kubernetes(
-            "commit",
-            "Committing a container to an image needs an image registry and access to the node's "
-            "container runtime; zunk8s does not implement commit yet.",
-        ),
-    ),
+    "commit": Action("POST", commit),
     "execute": Action("POST", execute),
     "execute_resize": Action("POST", execute_resize),
     "attach": Action("GET", attach),

@@ -294,6 +294,26 @@ class KubeGateway:
         except KubeNotFound:
             pass
 
+    # --- committed images (read live: one GET when a create names an image without a registry)
+
+    async def get_image(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", crd.image_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def save_image(self, body: Obj) -> Obj:
+        """Make the ZunImage ``body`` describes, or make an existing one (a commit to the same
+        name again) say what it says."""
+        namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        try:
+            obj: Obj = await self._http.request("POST", crd.image_path(namespace), body=body)
+        except KubeAlreadyExists:
+            patch = {"metadata": {"labels": body["metadata"].get("labels") or {}}, "spec": body["spec"]}
+            obj = await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
+        return obj
+
     # --- a container's NetworkPolicy and Service (written whole, read only by the sweep) ----
 
     async def apply_owned(self, body: Obj) -> None:

@@ -44,10 +44,11 @@ POD_SPEC = ("nodeName", "restartPolicy")
 POD_STATUS = ("phase", "reason", "message", "podIP")
 POD_CONDITION = ("type", "status", "reason", "message")
 POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState", "containerID")
-# The pause and stats asks and the node agent's answers (translate/freeze.py, stats.py): the only
-# annotations cached.
+# The pause, stats and commit asks and the node agent's answers (translate/freeze.py, stats.py,
+# commit.py): the only annotations cached.
 OUR_ANNOTATIONS = ("zunk8s.openstack.org/want-state", "zunk8s.openstack.org/node-state",
-                   "zunk8s.openstack.org/want-stats", "zunk8s.openstack.org/stats")
+                   "zunk8s.openstack.org/want-stats", "zunk8s.openstack.org/stats",
+                   "zunk8s.openstack.org/want-commit", "zunk8s.openstack.org/commit")
 # Strings up to this length are interned: label keys and values, phases, node names and
 # timestamps repeat across thousands of cached objects (json.loads makes a new copy each time).
 _INTERN_MAX = 32

@@ -15,6 +15,7 @@ from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCrea
 from zunk8s.service.actionlog import begun
 from zunk8s.service.context import Caller
 from zunk8s.service.hosts import Hosts
+from zunk8s.service.images import CommittedImages
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.names_gen import generate_name
 from zunk8s.service.networks import Networks
@@ -146,6 +147,7 @@ class Creation:
         secgroups: SecurityGroups,
         networks: Networks,
         isolation: Isolation,
+        images: CommittedImages,
         namespace_prefix: str,
     ) -> None:
         self._gw = gateway
@@ -156,6 +158,7 @@ class Creation:
         self._secgroups = secgroups
         self._networks = networks
         self._isolation = isolation
+        self._images = images
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
@@ -227,8 +230,9 @@ class Creation:
         self, caller: Caller, spec: ContainerCreate, uuid: str, *, groups: list[str] | None, networks: list[str]
     ) -> Entry:
         record = build_record(caller, spec, uuid=uuid, now=zun_timestamp(now_utc()))
-        record = record.model_copy(update={"security_groups": groups, "networks": networks})
         namespace = namespace_for(caller.project_id, self._namespace_prefix)
+        record = record.model_copy(update={"security_groups": groups, "networks": networks,
+                                           "image_ref": await self._images.resolve(namespace, record.image)})
         phash = project_hash(caller.project_id)
         ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=phash, instance=self._gw.instance)
         labels = L.owner_labels(uuid=uuid, project_hash=phash, instance=self._gw.instance)

@@ -52,6 +52,17 @@ log = structlog.get_logger(__name__)
 
 Work = Callable[[Entry], Awaitable[Changes | None]]
 
+
+class ActionFailed(Exception):
+    """Raised by a task's work when the action failed but the container is as it was (a commit
+    the agent could not make): ``changes`` are written as the outcome, and the logged action
+    ends with ``detail`` as its error, without the container turning to Error."""
+
+    def __init__(self, detail: str, changes: Changes | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.changes = changes
+
 # A request waits this long for a container's lock (then 409 "busy"); background work, which
 # already answered 202, waits much longer: giving up would lose an acknowledged action.
 LOCK_WAIT = 5.0
@@ -249,6 +260,9 @@ class Operations:
                     current = self.cached(entry)
                     try:
                         outcome = await work(current)
+                    except ActionFailed as e:
+                        await self.finish(entry, e.changes, sync=sync, logged=logged, error=e.detail)
+                        return
                     except Exception as e:
                         await self.fail(entry, name, e, logged=logged)
                         return

@@ -15,6 +15,7 @@ from zunk8s.errors import InvalidValue, NotImplementedOnKubernetes
 from zunk8s.kube.errors import KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
+from zunk8s.service.images import CommittedImages
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry
@@ -24,10 +25,12 @@ from zunk8s.translate.statuschanges import Changes
 
 
 class Rebuilds:
-    def __init__(self, *, gateway: KubeGateway, ops: Operations, pods: PodWork, stop_timeout: int) -> None:
+    def __init__(self, *, gateway: KubeGateway, ops: Operations, pods: PodWork, images: CommittedImages,
+                 stop_timeout: int) -> None:
         self._gw = gateway
         self._ops = ops
         self._pods = pods
+        self._images = images
         self._stop_timeout = stop_timeout
 
     async def rebuild(self, caller: Caller, entry: Entry, *, image: str | None, image_driver: str | None) -> None:
@@ -37,14 +40,16 @@ class Rebuilds:
                 "image_driver 'glance' needs an OpenStack image service, and zunk8s has none configured: "
                 "Kubernetes pulls images from registries. Use image_driver 'docker' (the default)."
             )
+        # A new image, or the same name again: a committed image of that name may be newer.
+        image_ref = await self._images.resolve(entry.namespace, image or entry.record.image)
         if image is not None and image != entry.record.image:
-            await self._check_image(entry, image)
+            await self._check_image(entry, image, image_ref)
         was_running = entry.status.status == "Running"
         entry = await self._ops.begin(caller, entry, "rebuild", "container_rebuilding", status="Rebuilding")
 
         async def work(e: Entry) -> Changes | None:
-            if image is not None and image != e.record.image:
-                e = await self._ops.write_spec(e, {"image": image})
+            if (image is not None and image != e.record.image) or image_ref != e.record.image_ref:
+                e = await self._ops.write_spec(e, {"image": image or e.record.image, "image_ref": image_ref})
             if e.status.pod is not None:
                 await self._pods.stop(e, self._stop_timeout)
                 e = await self._pods.retire(self._ops.cached(e))
@@ -55,8 +60,8 @@ class Rebuilds:
 
         self._ops.run(entry, "rebuild", work)
 
-    async def _check_image(self, entry: Entry, image: str) -> None:
-        record = entry.record.model_copy(update={"image": image})
+    async def _check_image(self, entry: Entry, image: str, image_ref: str | None) -> None:
+        record = entry.record.model_copy(update={"image": image, "image_ref": image_ref})
         manifest = self._pods.manifest(record, entry.namespace, name=pod_name(entry.uuid, entry.status.generation + 1),
                                        generation=entry.status.generation + 1, owner_uid=None)
         try:

@@ -19,12 +19,13 @@ from zunk8s.clock import now_utc, seconds_since_kube_time, seconds_since_zun_tim
 from zunk8s.errors import ContainerNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
+from zunk8s.service.committing import record_image
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
-from zunk8s.translate import freeze
+from zunk8s.translate import commit, freeze
 from zunk8s.translate import labels as L
 from zunk8s.translate.statuschanges import Changes, not_running
 
@@ -139,6 +140,8 @@ class Recovery:
             return None
         if task in ("container_pausing", "container_unpausing") and e.status.pod is not None:
             return await self._redo_freeze(e, e.status.pod)
+        if task == "container_committing":
+            return await self._redo_commit(e)
         if task == "container_rebuilding":
             pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
             if pod is not None and _made_by(pod) == e.status.task_request_id:
@@ -173,6 +176,21 @@ class Recovery:
         ask = freeze.ask(keep, f"{e.status.task_request_id}-recovered")
         await self._gw.patch_pod(e.namespace, pod_name, {"metadata": {"annotations": {freeze.WANT: ask}}})
         return None
+
+    async def _redo_commit(self, e: Entry) -> Changes | None:
+        """A commit whose replica died: the agent's answer, if it came, is the outcome (its image
+        recorded); otherwise the outcome is unknown and the user is told to commit again (the
+        agent resumes a container it paused whatever happens)."""
+        pod = await self._gw.live_pod(e.namespace, e.status.pod) if e.status.pod is not None else None
+        ask, done = (commit.wanted(pod), commit.answer(pod)) if pod is not None else (None, None)
+        request = e.status.task_request_id
+        if ask is not None and done is not None and ask.request == request and done.request == request:
+            if done.digest is None:
+                return {"status_reason": f"commit failed: {done.error}"}
+            await record_image(self._gw, e, ask, done)
+            return {"status_reason": None}
+        return {"status_reason": "zunk8s stopped while committing this container, and whether the image was "
+                                 "made is unknown; commit it again."}
 
     async def _delete_orphan_pods(self, now: datetime) -> None:
         for (namespace, name), pod in self._gw.cached_pods():

@@ -22,6 +22,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     rebuilds   rebuild (service/rebuilding.py)
     freezer    pause / unpause through the node agent (service/freezing.py)
     stats      stats, measured by the node agent (service/stats.py)
+    committer  commit through the node agent; committed images found again by name (service/committing.py, images.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
 
@@ -39,7 +40,9 @@ from zunk8s.service.commands import Commands
 from zunk8s.service.connections import Connections
 from zunk8s.service.creating import Creation
 from zunk8s.service.deleting import Deletion
+from zunk8s.service.committing import Committer
 from zunk8s.service.freezing import Freezer
+from zunk8s.service.images import CommittedImages
 from zunk8s.service.health import Health
 from zunk8s.service.hosts import Hosts
 from zunk8s.service.isolation import Isolation
@@ -90,6 +93,7 @@ class Services:
     rebuilds: Rebuilds
     freezer: Freezer
     stats: Stats
+    committer: Committer
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -149,9 +153,10 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         gateway=gateway, namespace_prefix=k.namespace_prefix, pods=pod_ranges, isolation=isolation
     )
     networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
+    images = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
-        networks=networks, isolation=isolation, namespace_prefix=k.namespace_prefix,
+        networks=networks, isolation=isolation, images=images, namespace_prefix=k.namespace_prefix,
     )
     return Services(
         registry=registry,
@@ -184,7 +189,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         isolation=isolation,
         freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
         stats=Stats(gateway=gateway, pods=pods, lease_namespace=settings.agent.lease_namespace),
-        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, stop_timeout=k.stop_timeout),
+        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=images, stop_timeout=k.stop_timeout),
+        committer=Committer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace,
+                            registry=settings.images.commit_registry),
         attachments=Attachments(
             ops=ops, registry=registry, isolation=isolation, secgroups=secgroups, creation=creation, instance=gateway.instance
         ),

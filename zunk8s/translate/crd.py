@@ -7,6 +7,9 @@ id; spec holds Neutron's fields and its rules. Platform teams may manage them wi
 Network: a Neutron network of a project (an isolation domain: containers on one network reach
 each other), in the project's namespace, named by its id; a shared one (labelled
 ``zunk8s.openstack.org/shared=true``) is seen by every project.
+ZunImage: an image a project committed (commit), in the project's namespace, named by the id
+commit answered with; spec says where it was pushed and its digest, so that ``run repo:tag``
+finds it again.
 All are schemaless for Kubernetes (x-kubernetes-preserve-unknown-fields) because zunk8s
 validates them itself with Zun's and Neutron's rules.
 """
@@ -99,9 +102,31 @@ def network_crd() -> dict[str, Any]:
     )
 
 
+IMG_KIND = "ZunImage"
+IMG_PLURAL = "zunimages"
+IMG_CRD_NAME = f"{IMG_PLURAL}.{GROUP}"
+
+
+def image_crd() -> dict[str, Any]:
+    return _crd(
+        plural=IMG_PLURAL, singular="zunimage", kind=IMG_KIND, short="zunimg", status=False,
+        columns=[
+            {"name": "Repository", "type": "string", "jsonPath": ".spec.repo"},
+            {"name": "Tag", "type": "string", "jsonPath": ".spec.tag"},
+            {"name": "Digest", "type": "string", "jsonPath": ".spec.image_id"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+    )
+
+
 def crd_manifests() -> list[dict[str, Any]]:
     """Every CRD zunk8s needs (the chart's crds/ holds the same)."""
-    return [crd_manifest(), security_group_crd(), network_crd()]
+    return [crd_manifest(), security_group_crd(), network_crd(), image_crd()]
+
+
+def image_path(namespace: str, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{IMG_PLURAL}"
+    return f"{base}/{name}" if name else base
 
 
 def security_group_path(namespace: str, name: str | None = None) -> str:

@@ -105,7 +105,7 @@ def build_pod(
 
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
-        "image": record.image,
+        "image": record.image_ref or record.image,
         "resources": {"limits": limits, "requests": requests},
         "stdin": record.interactive,
         "tty": record.tty,

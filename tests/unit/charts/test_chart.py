@@ -22,7 +22,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernet
 
 from zunk8s.settings import Settings
 from zunk8s.translate import labels as L
-from zunk8s.translate.crd import crd_manifest, crd_manifests, network_crd, security_group_crd
+from zunk8s.translate.crd import crd_manifest, crd_manifests, image_crd, network_crd, security_group_crd
 
 Obj = dict[str, Any]
 
@@ -40,7 +40,8 @@ EXPECTED_RULES = {
     (
         "apiextensions.k8s.io",
         "customresourcedefinitions",
-        ("networks.zunk8s.openstack.org", "securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org"),
+        ("networks.zunk8s.openstack.org", "securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org",
+         "zunimages.zunk8s.openstack.org"),
         ("get",),
     ),
     ("", "namespaces", (), ("create",)),
@@ -48,6 +49,7 @@ EXPECTED_RULES = {
     ("zunk8s.openstack.org", "zuncontainers/status", (), ("patch",)),
     ("zunk8s.openstack.org", "securitygroups", (), ("create", "delete", "get", "list", "patch")),
     ("zunk8s.openstack.org", "networks", (), ("create", "delete", "get", "list", "patch")),
+    ("zunk8s.openstack.org", "zunimages", (), ("create", "get", "patch")),
     ("", "pods", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("", "pods/resize", (), ("patch",)),
     ("", "pods/log", (), ("get",)),
@@ -214,6 +216,7 @@ def test_crds_are_zunk8s_own(default: list[Obj]) -> None:
         ("zuncontainers.yaml", crd_manifest()),
         ("securitygroups.yaml", security_group_crd()),
         ("networks.yaml", network_crd()),
+        ("zunimages.yaml", image_crd()),
     ):
         with open(CHART / "crds" / file, encoding="utf-8") as f:
             assert list(yaml.safe_load_all(f)) == [manifest]
@@ -236,6 +239,7 @@ def test_defaults_make_two_replicas_with_redis_and_a_budget(default: list[Obj]) 
         ("CustomResourceDefinition", "networks.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "securitygroups.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zuncontainers.zunk8s.openstack.org"),
+        ("CustomResourceDefinition", "zunimages.zunk8s.openstack.org"),
         ("DaemonSet", "zunk8s-agent"),
         ("Deployment", "zunk8s"),
         ("Deployment", "zunk8s-redis"),
@@ -688,12 +692,17 @@ def test_the_agent_runs_on_container_nodes_with_only_its_rights(default: list[Ob
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert pod["volumes"] == [
+        {"name": "work", "emptyDir": {}},  # commit's layer, before it is pushed
         {"name": "containerd", "hostPath": {"path": "/run/containerd/containerd.sock", "type": "Socket"}},
         {"name": "cgroup", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}},  # stats
     ]
-    assert {m["name"]: m.get("readOnly", False) for m in container["volumeMounts"]} == {"containerd": False, "cgroup": True}
+    assert {m["name"]: m.get("readOnly", False) for m in container["volumeMounts"]} == {
+        "containerd": False, "cgroup": True, "work": False}
+    assert env["ZUNK8S_AGENT__WORKDIR"] == "/var/lib/zunk8s-agent"
+    assert "hostNetwork" not in pod  # unless asked for (agent.hostNetwork)
     assert pod["hostPID"] is True and env["ZUNK8S_AGENT__CGROUP_ROOT"] == "/host/sys/fs/cgroup"  # stats
     assert "ports" not in container  # it opens none: zunk8s and the agent meet at the API server
+    assert "ZUNK8S_IMAGES__COMMIT_REGISTRY" not in {e["name"] for e in one(default, "Deployment", "zunk8s")["spec"]["template"]["spec"]["containers"][0]["env"]}
     rules = one(default, "ClusterRole", "zunk8s-zunk8s-system-agent")["rules"]
     assert rules == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "patch"]}]
     lease = one(default, "Role", "zunk8s-zunk8s-system-agent")
@@ -710,3 +719,14 @@ def test_the_agent_runs_on_container_nodes_with_only_its_rights(default: list[Ob
 def test_no_agent_when_disabled(helm_env: dict[str, str]) -> None:
     objs = render(helm_env, *keystone(), "--set", "agent.enabled=false")
     assert not [o for o in objs if o["metadata"]["name"].startswith(("zunk8s-agent", "zunk8s-zunk8s-system-agent"))]
+
+
+def test_commit_settings_reach_zunk8s_and_the_agent(helm_env: dict[str, str]) -> None:
+    objs = render(helm_env, *keystone("--set", "images.commitRegistry=localhost:5000/zun", "--set", "agent.hostNetwork=true",
+                                      "--set-json", 'agent.insecureRegistries=["reg.local:5000"]'))
+    env = {e["name"]: e.get("value") for e in one(objs, "Deployment", "zunk8s")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["ZUNK8S_IMAGES__COMMIT_REGISTRY"] == "localhost:5000/zun"
+    pod = one(objs, "DaemonSet", "zunk8s-agent")["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True and pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+    agent_env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert json.loads(agent_env["ZUNK8S_AGENT__INSECURE_REGISTRIES"]) == ["reg.local:5000"]

@@ -1,0 +1,166 @@
+"""commit for real: the zunk8s node agent (run as the chart's DaemonSet runs it, against the real
+node's containerd) diffs the container's snapshot, pushes the image to the cluster's registry, and
+``run repo:tag`` then runs it: the created file is there, the deleted one is not, and the
+container's command is the image's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.conftest import Cluster
+from tests.integration.conftest import make_settings
+from tests.integration.zunapi import ZunAPI
+from zunk8s.app import create_app
+
+# Changes the filesystem, then counts (the committed image's command: run again, it counts too).
+CHANGING = ["sh", "-c", "echo made > /made.txt; rm /bin/vi; i=0; while true; do i=$((i+1)); echo $i; sleep 0.2; done"]
+CHECK = ["sh", "-c", "cat /made.txt; ls /bin/vi || echo no-vi"]
+
+
+@pytest.fixture(scope="module")
+async def zun(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
+    async with TestClient(TestServer(create_app(make_settings(cluster, ns_prefix)))) as c:
+        yield ZunAPI(c, image=cluster.image)
+
+
+async def actions_of(zun: ZunAPI, uuid: str) -> list[dict[str, Any]]:
+    r = await zun.call("GET", f"/v1/containers/{uuid}/container_actions")
+    assert r.status == 200, r.body
+    return list(r.body["containerActions"])
+
+
+async def committed(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, Any]:
+    """The commit's logged action once it ended (its events: Success or Error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [a for a in await actions_of(zun, uuid) if a["action"] == "commit" and a["finish_time"]]
+        if done:
+            # As an admin: the traceback (the reason of a failure) is shown to admins only (Zun's policy).
+            r = await zun.call("GET", f"/v1/containers/{uuid}/container_actions/{done[-1]['request_id']}", roles="admin")
+            assert r.status == 200, r.body
+            return dict(r.body)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the commit never ended: {await actions_of(zun, uuid)} {await zun.show(uuid)}")
+
+
+async def logs(zun: ZunAPI, uuid: str) -> str:
+    r = await zun.call("GET", f"/v1/containers/{uuid}/logs", params={"stdout": "true"})
+    assert r.status == 200, r.body
+    return r.body.decode() if isinstance(r.body, bytes) else str(r.body)
+
+
+async def counted(zun: ZunAPI, uuid: str) -> int:
+    return max((int(x) for x in (await logs(zun, uuid)).split() if x.isdigit()), default=0)
+
+
+async def test_commit_without_an_agent_says_why(zun: ZunAPI, cluster: Cluster) -> None:
+    c = await zun.create(run=True)
+    await zun.wait_for(c["uuid"], "Running")
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/commit", params={"repository": "nope"})
+    assert r.status == 409, r.body
+    assert f"No zunk8s node agent serves node {cluster.node}" in r.body["errors"][0]["detail"]
+    # Zun's schema: repository is required; a name no registry takes is refused before the 202.
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/commit")
+    assert r.status == 400 and "'repository' is a required property" in r.body["errors"][0]["detail"], r.body
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/commit", params={"repository": "Upper/Case"})
+    assert r.status == 400 and "Invalid repository" in r.body["errors"][0]["detail"], r.body
+    r = await zun.call("POST", f"/v1/containers/{c['uuid']}/commit", params={"repository": "example.com/x"})
+    assert r.status == 400 and "names a registry" in r.body["errors"][0]["detail"], r.body
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})
+
+
+async def test_commit_then_run_the_image(zun: ZunAPI, agent: None, cluster: Cluster, ns_prefix: str) -> None:
+    c = await zun.create(run=True, command=CHANGING)
+    uuid = c["uuid"]
+    await zun.wait_for(uuid, "Running")
+    await asyncio.sleep(1)
+    r = await zun.call("POST", f"/v1/containers/{uuid}/commit", params={"repository": "snap", "tag": "v1"})
+    assert r.status == 202, r.body
+    image = r.body["uuid"]
+    action = await committed(zun, uuid)
+    assert [e["result"] for e in action["events"]] == ["Success"], action
+    shown = await zun.wait_for(uuid, "Running")  # paused for the diff only, and resumed
+    assert shown["status_reason"] is None, shown
+    before = await counted(zun, uuid)
+    await asyncio.sleep(1)
+    assert await counted(zun, uuid) > before  # still counting: not left paused
+
+    # The image is in the registry, under the project's namespace, with the container's changes.
+    namespace = shown_namespace(cluster, ns_prefix, image)
+    with urllib.request.urlopen(f"http://{cluster.registry}/v2/zunk8s/{namespace}/snap/tags/list", timeout=5) as resp:
+        assert json.load(resp)["tags"] == ["v1"]
+
+    # run repo:tag runs the committed image: the file made is there, the file removed is not.
+    check = await zun.create(run=True, image="snap:v1", command=CHECK)
+    await zun.wait_for(check["uuid"], "Stopped")
+    out = await logs(zun, check["uuid"])
+    assert "made" in out and "no-vi" in out, out
+    # Without a command it runs the committed container's (docker commit keeps it).
+    again = await zun.create(run=True, image="snap:v1", command=None)
+    await zun.wait_for(again["uuid"], "Running")
+    await asyncio.sleep(1)
+    assert await counted(zun, again["uuid"]) > 0
+    for u in (uuid, check["uuid"], again["uuid"]):
+        await zun.call("DELETE", f"/v1/containers/{u}", params={"stop": "true"})
+
+
+async def test_commit_of_a_paused_container_keeps_it_paused(zun: ZunAPI, agent: None) -> None:
+    c = await zun.create(run=True, command=CHANGING)
+    uuid = c["uuid"]
+    await zun.wait_for(uuid, "Running")
+    await zun.action(uuid, "pause")
+    await zun.wait_for(uuid, "Paused")
+    frozen = await counted(zun, uuid)
+    await zun.action(uuid, "commit", repository="snap-paused")
+    action = await committed(zun, uuid)
+    assert [e["result"] for e in action["events"]] == ["Success"], action
+    await zun.wait_for(uuid, "Paused")
+    await asyncio.sleep(1)
+    assert await counted(zun, uuid) == frozen
+    await zun.action(uuid, "unpause")
+    await zun.wait_for(uuid, "Running")
+    await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"})
+
+
+async def test_a_registry_that_is_down_leaves_the_container_running(
+    cluster: Cluster, ns_prefix: str, agent: None
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens there, so the push is refused at once.
+    settings = make_settings(cluster, ns_prefix, images={"commit_registry": "localhost:9/zunk8s"})
+    async with TestClient(TestServer(create_app(settings))) as client:
+        zun = ZunAPI(client, image=cluster.image)
+        c = await zun.create(run=True, command=CHANGING)
+        uuid = c["uuid"]
+        await zun.wait_for(uuid, "Running")
+        await zun.action(uuid, "commit", repository="unreachable")
+        action = await committed(zun, uuid)
+        assert [e["result"] for e in action["events"]] == ["Error"], action
+        assert "cannot reach the registry" in action["events"][0]["traceback"], action
+        assert action["message"] == "Error", action  # what a non-admin sees of it
+        await zun.wait_for(uuid, "Running")
+        before = await counted(zun, uuid)
+        await asyncio.sleep(1)
+        assert await counted(zun, uuid) > before  # resumed after its diff, whatever the push did
+        await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"})
+
+
+def shown_namespace(cluster: Cluster, prefix: str, image: str) -> str:
+    """The namespace of proj-a's ZunImage ``image`` (where commit recorded it)."""
+    import subprocess
+
+    out = subprocess.run(
+        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "zunimages.zunk8s.openstack.org", "-A",
+         "--field-selector", f"metadata.name={image}", "-o", "json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    items = json.loads(out)["items"]
+    assert len(items) == 1 and items[0]["metadata"]["namespace"].startswith(prefix), items
+    return str(items[0]["metadata"]["namespace"])
