@@ -15,7 +15,7 @@ from aiohttp.payload import AsyncIterablePayload
 
 from zunk8s.appkeys import SETTINGS, authorize, caller_of, services_of, version_of, ws_base_url
 from zunk8s.clock import now_utc
-from zunk8s.errors import InvalidValue, NotImplementedOnKubernetes, SchemaValidationError
+from zunk8s.errors import InvalidValue, SchemaValidationError
 from zunk8s.handlers import container_actions
 from zunk8s.handlers.archivebody import archive_body, read_upload, uses_base64
 from zunk8s.handlers.containers import entry_view
@@ -33,8 +33,6 @@ from zunk8s.schemas.params import (
 )
 from zunk8s.schemas.queries import check_exec_id, parse_size, since_seconds
 from zunk8s.service.registry import Entry
-from zunk8s.service.states import Action as StateRow
-from zunk8s.service.states import check_state
 from zunk8s.translate.logtext import LogsQuery, LogStream
 from zunk8s.translate.netports import network_list as network_entries
 

@@ -37,14 +37,14 @@ from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.archives import Archives
 from zunk8s.service.attachments import Attachments
 from zunk8s.service.commands import Commands
+from zunk8s.service.committing import Committer
 from zunk8s.service.connections import Connections
 from zunk8s.service.creating import Creation
 from zunk8s.service.deleting import Deletion
-from zunk8s.service.committing import Committer
 from zunk8s.service.freezing import Freezer
-from zunk8s.service.images import CommittedImages
 from zunk8s.service.health import Health
 from zunk8s.service.hosts import Hosts
+from zunk8s.service.images import CommittedImages
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.logs import Logs
 from zunk8s.service.networks import Networks
