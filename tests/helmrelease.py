@@ -95,8 +95,11 @@ def release_values(cluster: Cluster, *, prefix: str, tokens: dict[str, Any], ext
         "redis": {"image": _split(imgs["ZUNK8S_REDIS_IMAGE"])},
         "namespacePrefix": prefix,
         "network": {"podCidrs": json.loads(cluster.pod_cidrs)},
-        # The real node's containerd is private to the local cluster (not /run/containerd).
-        "agent": {"containerdSocket": cluster.containerd_socket},
+        # The real node's containerd is private to the local cluster (not /run/containerd); the
+        # agent pushes committed images to the cluster's registry on the node's loopback, where
+        # the kubelet pulls them from.
+        "agent": {"containerdSocket": cluster.containerd_socket, "hostNetwork": True},
+        "images": {"commitRegistry": cluster.commit_registry},
         "auth": {"mode": "static", "static": {"tokens": json.dumps(tokens)}},
         # The test node has 2 CPUs: small requests for zunk8s and for the containers it makes.
         "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}},

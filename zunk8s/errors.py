@@ -122,6 +122,16 @@ class ZunNetworkNotFound(NotFound):
         super().__init__(f"Neutron network {network} could not be found.")
 
 
+class VolumeNotFound(NotFound):
+    """A ``source`` volume mount naming no volume of the project (Zun's VolumeNotFound; here a
+    PersistentVolumeClaim in the project's namespace)."""
+
+    code = "volume-not-found"
+
+    def __init__(self, volume: str) -> None:
+        super().__init__(f"Volume {volume} could not be found.")
+
+
 class Conflict(ZunError):
     status = 409
     code = "conflict"

@@ -56,6 +56,9 @@ class Record(BaseModel):
     # project's default network), and its exposed ports as Zun keeps them ("80/tcp").
     networks: list[str] | None = None
     exposed_ports: list[str] | None = None
+    # create's mounts as translate/mounts.py keeps them (a bind mount's content included: never
+    # shown, Zun's view has no mounts).
+    mounts: list[dict[str, Any]] | None = None
     auto_remove: bool = False
     auto_heal: bool = False
     runtime: str | None = None

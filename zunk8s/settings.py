@@ -81,6 +81,10 @@ class ImageSettings(BaseModel):
     # Where committed images are pushed, as the nodes pull them: host[:port][/path]. Each project's
     # go under its namespace there. Empty: commit answers 409 saying no registry is configured.
     commit_registry: str = ""
+    # The image of the init container that copies a container's injected files (create's bind
+    # mounts) into place: any image with sh and cp that the nodes can pull (the chart gives
+    # zunk8s's own). Empty: bind mounts answer 409 saying so.
+    helper_image: str = ""
 
 
 class KeystoneSettings(BaseModel):

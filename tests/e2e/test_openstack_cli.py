@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,33 @@ def test_cli_pause_and_unpause(server: Endpoint, cluster: Cluster) -> None:
     after = count()
     assert after[: len(frozen)] == frozen and after[len(frozen)] == frozen[-1] + 1
     osc(server, "appcontainer", "delete", "--stop", name)
+
+
+def test_cli_commit_then_run(server: Endpoint, cluster: Cluster) -> None:
+    """`openstack appcontainer commit c repo:tag` (the node agent diffs the container and pushes
+    the image to the cluster's registry), then `run repo:tag`: the file made in c is there, the
+    file removed is not."""
+    name = f"cz-{int(time.time() * 1000) % 100000}"
+    repo = f"snap{name[3:]}"
+    osc(server, "appcontainer", "run", "--name", name, cluster.image,
+        "sh", "-c", "echo made > /made.txt; rm /bin/vi; sleep 3600")
+    wait_status(server, name, "Running")
+    deadline = time.monotonic() + 60
+    # The CLI prints failures and exits 0 (zunclient.md): it is done when it prints the image's id.
+    while "node agent" in (out := osc(server, "appcontainer", "commit", name, f"{repo}:v1")).stdout + out.stderr:
+        assert time.monotonic() < deadline, out.stderr  # until the node's agent has announced itself
+        time.sleep(1)
+    assert re.search(r"[0-9a-f-]{36}", out.stdout), out.stdout + out.stderr
+    while (shown := show(server, name))["task_state"] is not None:  # the commit goes on after the 202
+        assert time.monotonic() < deadline + 60, shown
+        time.sleep(0.5)
+    check = f"{name}-check"
+    osc(server, "appcontainer", "run", "--name", check, f"{repo}:v1", "sh", "-c", "cat /made.txt; ls /bin/vi || echo no-vi")
+    wait_status(server, check, "Stopped")
+    logs = osc(server, "appcontainer", "logs", check).stdout
+    assert "made" in logs and "no-vi" in logs, logs
+    for n in (name, check):
+        osc(server, "appcontainer", "delete", "--stop", n)
 
 
 def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:

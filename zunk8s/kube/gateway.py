@@ -59,6 +59,10 @@ def _owned_path(kind: str, namespace: str) -> str:
         return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"
     if kind == "Service":
         return f"/api/v1/namespaces/{namespace}/services"
+    if kind == "Secret":
+        return f"/api/v1/namespaces/{namespace}/secrets"
+    if kind == "PersistentVolumeClaim":
+        return f"/api/v1/namespaces/{namespace}/persistentvolumeclaims"
     raise ValueError(kind)
 
 
@@ -312,6 +316,24 @@ class KubeGateway:
         except KubeAlreadyExists:
             patch = {"metadata": {"labels": body["metadata"].get("labels") or {}}, "spec": body["spec"]}
             obj = await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
+        return obj
+
+    # --- a container's injected files and new volumes (made once, removed with the record) ---
+
+    async def create_owned(self, body: Obj) -> None:
+        """Make the Secret or PersistentVolumeClaim ``body`` describes; one made before (by a
+        retried create) is kept: neither changes after the container is made."""
+        path = _owned_path(body["kind"], body["metadata"]["namespace"])
+        try:
+            await self._http.request("POST", path, body=body)
+        except KubeAlreadyExists:
+            pass
+
+    async def get_claim(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", _owned_path("PersistentVolumeClaim", namespace) + f"/{name}")
+        except KubeNotFound:
+            return None
         return obj
 
     # --- a container's NetworkPolicy and Service (written whole, read only by the sweep) ----

@@ -382,6 +382,24 @@ class ContainerCreate(_Resources):
             raise _err("type", f"{shown(v)} is not of type 'array' of 'object'")
         return [dict(i) for i in v]
 
+    @field_validator("mounts", mode="after")
+    @classmethod
+    def _mounts(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """Zun's ``mounts`` items: type, source, destination strings, size a string or integer,
+        nothing else; source or size with a destination. What they mean: translate/mounts.py."""
+        for mount in v or []:
+            extra = sorted(set(mount) - _MOUNT_KEYS)
+            if extra:
+                raise _err("additional", f"Additional properties are not allowed ('{shown(extra[0])}' was unexpected)")
+            for key in ("type", "source", "destination"):
+                if key in mount and not isinstance(mount[key], str):
+                    raise _err("type", f"{shown(mount[key])} is not of type 'string'")
+            if "size" in mount and (isinstance(mount["size"], bool) or not isinstance(mount["size"], str | int)):
+                raise _err("type", f"{shown(mount['size'])} is not of type 'string', 'integer'")
+            if "destination" not in mount or ("source" not in mount and "size" not in mount):
+                raise _err("anyOf", f"{shown(_redacted(mount))} is not valid under any of the given schemas")
+        return v
+
     @field_validator("nets", mode="after")
     @classmethod
     def _nets(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -444,6 +462,15 @@ def validate_rebuild(params: dict[str, Any]) -> ContainerRebuild:
         raise _schema_error(e) from None
 
 
+def _redacted(value: Any) -> Any:
+    """Mounts as an error may show them: a bind mount's source is a file's content, never echoed."""
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict) and value.get("type") == "bind" and "source" in value:
+        return {**value, "source": "<content>"}
+    return value
+
+
 def _schema_error(exc: ValidationError) -> SchemaValidationError:
     first = exc.errors()[0]
     loc = [str(p) for p in first["loc"]]
@@ -453,7 +480,7 @@ def _schema_error(exc: ValidationError) -> SchemaValidationError:
     if kind == "missing":
         return SchemaValidationError(f"'{loc[-1]}' is a required property")
     field = loc[0] if loc else ""
-    value = shown(first.get("input"))
+    value = shown(_redacted(first.get("input")) if field == "mounts" else first.get("input"))
     return SchemaValidationError(f"Invalid input for field '{shown(field)}'. Value: '{value}'. {first['msg']}")
 
 
@@ -486,6 +513,7 @@ def validate_create(body: Any, version: APIVersion) -> ContainerCreate:
 
 
 _NET_KEYS = {"network", "port", "v4-fixed-ip", "v6-fixed-ip"}
+_MOUNT_KEYS = {"type", "source", "destination", "size"}
 
 
 def _is_ip(value: Any, version: int) -> bool:

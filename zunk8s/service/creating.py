@@ -17,6 +17,7 @@ from zunk8s.service.context import Caller
 from zunk8s.service.hosts import Hosts
 from zunk8s.service.images import CommittedImages
 from zunk8s.service.isolation import Isolation
+from zunk8s.service.mounts import Mounts
 from zunk8s.service.names_gen import generate_name
 from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
@@ -49,7 +50,6 @@ def create_sub_policies(spec: ContainerCreate) -> list[str]:
 def check_supported(spec: ContainerCreate) -> None:
     """Fields zunk8s cannot honour yet get a clear 501, never a silent success."""
     unsupported = {
-        "mounts": bool(spec.mounts),
         "hints": bool(spec.hints),
         "registry": spec.registry is not None,
     }
@@ -148,6 +148,7 @@ class Creation:
         networks: Networks,
         isolation: Isolation,
         images: CommittedImages,
+        mounts: Mounts,
         namespace_prefix: str,
     ) -> None:
         self._gw = gateway
@@ -159,6 +160,7 @@ class Creation:
         self._networks = networks
         self._isolation = isolation
         self._images = images
+        self._mounts = mounts
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
@@ -173,17 +175,20 @@ class Creation:
         if spec.exposed_ports:
             groups = [*(groups or []), exposed_group_id(uuid)]  # Zun's zun-<uuid> group (prepare makes it)
         networks = await self._resolve_networks(caller, spec.nets or [])
+        mounts = await self._mounts.check(namespace_for(caller.project_id, self._namespace_prefix), spec.mounts)
         # Taken (and let go) before anything is written: with the state store down, the create
         # is refused with a 503 here, instead of acknowledged and then failing.
         async with self._ops.lock(uuid):
-            entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks)
+            entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks, mounts=mounts)
         # The record has no status to begin the logged action on yet (Kubernetes ignores a
         # status in a create): the first status write begins it, the final write ends it.
         logged = begun(caller, "create")
 
         async def work(e: Entry) -> Changes | None:
-            # The container's NetworkPolicy exists before any Pod of it does.
+            # The container's NetworkPolicy, injected files and new volumes exist before any
+            # Pod of it does.
             await self._isolation.prepare(e)
+            await self._mounts.prepare(e)
             if run:
                 # task_state marks the window in which the record names a Pod that may not
                 # exist yet; recovery treats it as an unfinished create. The Pod carries the
@@ -227,11 +232,12 @@ class Creation:
             raise
 
     async def _write_record(
-        self, caller: Caller, spec: ContainerCreate, uuid: str, *, groups: list[str] | None, networks: list[str]
+        self, caller: Caller, spec: ContainerCreate, uuid: str, *, groups: list[str] | None, networks: list[str],
+        mounts: list[dict[str, Any]] | None,
     ) -> Entry:
         record = build_record(caller, spec, uuid=uuid, now=zun_timestamp(now_utc()))
         namespace = namespace_for(caller.project_id, self._namespace_prefix)
-        record = record.model_copy(update={"security_groups": groups, "networks": networks,
+        record = record.model_copy(update={"security_groups": groups, "networks": networks, "mounts": mounts,
                                            "image_ref": await self._images.resolve(namespace, record.image)})
         phash = project_hash(caller.project_id)
         ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=phash, instance=self._gw.instance)

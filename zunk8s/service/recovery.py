@@ -21,6 +21,7 @@ from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
 from zunk8s.service.committing import record_image
 from zunk8s.service.isolation import Isolation
+from zunk8s.service.mounts import Mounts
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
@@ -50,7 +51,9 @@ class Recovery:
         stop_timeout: int,
         reconcile: Callable[[Key], Awaitable[None]],
         isolation: Isolation,
+        mounts: Mounts,
     ) -> None:
+        self._mounts = mounts
         self._gw = gateway
         self._ops = ops
         self._pods = pods
@@ -115,6 +118,7 @@ class Recovery:
             await self._isolation.prepare(e)
             await self._isolation.relabel(e)
         if not e.has_status or task == "container_creating":
+            await self._mounts.prepare(e)  # its injected files and new volumes, if not made yet
             pods = self._gw.pods_of(e.namespace, e.uuid)
             if pods:
                 meta = pods[0]["metadata"]

@@ -47,6 +47,7 @@ from zunk8s.service.hosts import Hosts
 from zunk8s.service.images import CommittedImages
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.logs import Logs
+from zunk8s.service.mounts import Mounts
 from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
@@ -117,6 +118,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         stop_timeout=k.stop_timeout,
         node_selector=dict(k.node_selector),
         tolerations=list(k.tolerations),
+        helper_image=settings.images.helper_image,
     )
     pods = PodWork(gateway=gateway, ops=ops, logs=logs, options=options)
     power = Power(gateway=gateway, ops=ops, pods=pods, stop_timeout=k.stop_timeout)
@@ -134,6 +136,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         lock_ttl=settings.lock_ttl,
     )
     pod_ranges = PodRanges.of(settings.network.pod_cidrs)
+    images = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
+    mounts = Mounts(gateway=gateway, helper_image=settings.images.helper_image)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
     recovery = Recovery(
         gateway=gateway,
@@ -145,6 +149,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         stop_timeout=k.stop_timeout,
         reconcile=reconciler.reconcile,
         isolation=isolation,
+        mounts=mounts,
     )
     actions = ActionLog(gateway=gateway, registry=registry)
     commands = Commands(gateway, exec_timeout=settings.exec_timeout, actions=actions)
@@ -153,10 +158,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         gateway=gateway, namespace_prefix=k.namespace_prefix, pods=pod_ranges, isolation=isolation
     )
     networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
-    images = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
-        networks=networks, isolation=isolation, images=images, namespace_prefix=k.namespace_prefix,
+        networks=networks, isolation=isolation, images=images, mounts=mounts, namespace_prefix=k.namespace_prefix,
     )
     return Services(
         registry=registry,

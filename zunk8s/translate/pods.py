@@ -13,6 +13,7 @@ from typing import Any
 from zunk8s.records import Record
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import pod_membership
+from zunk8s.translate.mounts import pod_parts
 from zunk8s.translate.names import CONTAINER_NAME, default_hostname
 from zunk8s.translate.quantities import cpu_quantity, disk_quantity, memory_quantity
 
@@ -29,6 +30,8 @@ class PodOptions:
     stop_timeout: int = 10
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[dict[str, Any]] = field(default_factory=list)
+    # The image of the init container that copies injected files (translate/mounts.py).
+    helper_image: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ def build_pod(
         container["imagePullPolicy"] = PULL_POLICY[record.image_pull_policy.lower()]
     if record.healthcheck:
         container["livenessProbe"] = build_probe(record.healthcheck)
+    volumes, volume_mounts, init_containers = pod_parts(record, helper_image=options.helper_image)
+    if volume_mounts:
+        container["volumeMounts"] = volume_mounts
 
     spec: dict[str, Any] = {
         "containers": [container],
@@ -135,6 +141,10 @@ def build_pod(
         "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": options.stop_timeout,
     }
+    if volumes:
+        spec["volumes"] = volumes
+    if init_containers:
+        spec["initContainers"] = init_containers
     if record.runtime:
         spec["runtimeClassName"] = record.runtime
     node_selector = dict(options.node_selector)

@@ -60,6 +60,8 @@ EXPECTED_RULES = {
     ("", "nodes", (), ("get", "list")),
     ("networking.k8s.io", "networkpolicies", (), ("create", "list", "patch")),
     ("", "services", (), ("create", "patch")),
+    ("", "secrets", (), ("create",)),
+    ("", "persistentvolumeclaims", (), ("create", "get")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}
 API_ROLE = "zunk8s-zunk8s-system"
