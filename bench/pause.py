@@ -1,14 +1,16 @@
-"""pause / unpause through zunk8s and its node agent, against doing the same directly with
-containerd's own client, in one run.
+"""pause / unpause and stats through zunk8s and its node agent, against doing the same directly
+with containerd's own client, in one run.
 
-    eval "$(deploy/local-cluster env)"; python3 -m bench.pause [--runs 10]
+    eval "$(deploy/local-cluster env)"; python3 -m bench.pause [--runs 20]
 
 Prints the median (min, max) over ``--runs`` cycles of:
 1. zunk8s: from sending `POST .../pause` to the container shown `Paused` (the agent froze it
    through containerd and zunk8s wrote its answer), and the same for `unpause` to `Running`;
 2. direct: `ctr tasks pause` / `ctr tasks resume` of the same container on the node's
    containerd, to `ctr tasks ls` showing PAUSED / RUNNING (no API server, no Kubernetes object
-   written): the floor any pause on this node has.
+   written): the floor any pause on this node has;
+3. stats: `GET .../stats` answered (the agent samples CPU over 0.5 s: that window is most of it),
+   against `ctr tasks metrics` of the same container (containerd's cgroup numbers, one reading).
 Not a test: nothing here asserts; numbers go in the issue notes.
 """
 
@@ -52,6 +54,15 @@ async def _zun(s: aiohttp.ClientSession, url: str, uuid: str, action: str, statu
         if r.status != 202:
             raise RuntimeError(f"{action}: {r.status} {await r.text()}")
     await _until(s, url, uuid, status)
+    return time.perf_counter() - t0
+
+
+async def _stats(s: aiohttp.ClientSession, url: str, uuid: str) -> float:
+    t0 = time.perf_counter()
+    async with s.get(f"{url}/v1/containers/{uuid}/stats", headers=HEADERS) as r:
+        if r.status != 200:
+            raise RuntimeError(f"stats: {r.status} {await r.text()}")
+        await r.read()
     return time.perf_counter() - t0
 
 
@@ -109,6 +120,13 @@ async def main(runs: int) -> None:
                 du.append(_direct(cluster.containerd_socket, cid, "resume", "RUNNING"))
             _report("pause -> Paused", zp, dp)
             _report("unpause -> Running", zu, du)
+            zs, ds = [], []
+            for _ in range(runs):
+                zs.append(await _stats(s, url, uuid))
+                t0 = time.perf_counter()
+                _ctr(cluster.containerd_socket, "tasks", "metrics", cid)
+                ds.append(time.perf_counter() - t0)
+            _report("stats answered", zs, ds)
     finally:
         stop_process(agent)
         zun.stop()
@@ -118,5 +136,5 @@ async def main(runs: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=20)
     asyncio.run(main(parser.parse_args().runs))

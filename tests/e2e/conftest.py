@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Endpoint, start_agent, start_server, stop_process, stop_server
+from tests.serverproc import Endpoint, forget_agent, start_agent, start_server, stop_process, stop_server
 
 TARGET = os.environ.get("ZUNK8S_E2E_TARGET", "process")
 if TARGET not in ("process", "helm"):
@@ -39,3 +39,4 @@ def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         stop_process(agent)
         stop_server(srv, cluster, prefix)
+        forget_agent(cluster, prefix)  # its Lease, else it outlives the session

@@ -223,6 +223,24 @@ def test_cli_commit_then_run(server: Endpoint, cluster: Cluster) -> None:
         osc(server, "appcontainer", "delete", "--stop", n)
 
 
+def test_cli_mount_bind_injects_a_file(server: Endpoint, cluster: Cluster, tmp_path: Path) -> None:
+    """`openstack appcontainer run --mount type=bind,source=<file>,destination=/etc/x`: the
+    client sends the file's content, and the container reads it at /etc/x (and may write it)."""
+    name = f"mz-{int(time.time() * 1000) % 100000}"
+    local = tmp_path / "app.conf"
+    local.write_text("setting = 42\n")
+    osc(server, "appcontainer", "run", "--name", name, "--mount", f"type=bind,source={local},destination=/etc/x",
+        cluster.image, "sh", "-c", "cat /etc/x; echo more >> /etc/x && echo writable; sleep 3600")
+    wait_status(server, name, "Running")
+    deadline = time.monotonic() + 30
+    while "writable" not in (logs := osc(server, "appcontainer", "logs", name).stdout):
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.5)
+    assert "setting = 42" in logs
+    assert "setting = 42" not in json.dumps(show(server, name))  # the content is never shown
+    osc(server, "appcontainer", "delete", "--stop", name)
+
+
 def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:
     """`openstack appcontainer stats` shows Zun's seven keys, measured by the node agent (a process
     here, the chart's DaemonSet against the Helm release)."""

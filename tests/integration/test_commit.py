@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -46,9 +47,23 @@ async def committed(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, An
             # As an admin: the traceback (the reason of a failure) is shown to admins only (Zun's policy).
             r = await zun.call("GET", f"/v1/containers/{uuid}/container_actions/{done[-1]['request_id']}", roles="admin")
             assert r.status == 200, r.body
-            return dict(r.body)
+            return dict(r.body or {})
         await asyncio.sleep(0.2)
     raise AssertionError(f"the commit never ended: {await actions_of(zun, uuid)} {await zun.show(uuid)}")
+
+
+async def commit_when_served(zun: ZunAPI, uuid: str, timeout: float = 30, action: str = "commit",
+                             **params: str) -> dict[str, Any]:
+    """Commit (or pause) once the node's agent has announced itself (it renews its Lease as it
+    starts; the tests of this module may run in any order)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await zun.call("POST", f"/v1/containers/{uuid}/{action}", params=params)
+        if r.status == 202:
+            return dict(r.body or {})
+        assert r.status == 409 and "node agent" in r.body["errors"][0]["detail"], r.body
+        assert time.monotonic() < deadline, "the node agent never served the node"
+        await asyncio.sleep(0.5)
 
 
 async def logs(zun: ZunAPI, uuid: str) -> str:
@@ -82,9 +97,7 @@ async def test_commit_then_run_the_image(zun: ZunAPI, agent: None, cluster: Clus
     uuid = c["uuid"]
     await zun.wait_for(uuid, "Running")
     await asyncio.sleep(1)
-    r = await zun.call("POST", f"/v1/containers/{uuid}/commit", params={"repository": "snap", "tag": "v1"})
-    assert r.status == 202, r.body
-    image = r.body["uuid"]
+    image = (await commit_when_served(zun, uuid, repository="snap", tag="v1"))["uuid"]
     action = await committed(zun, uuid)
     assert [e["result"] for e in action["events"]] == ["Success"], action
     shown = await zun.wait_for(uuid, "Running")  # paused for the diff only, and resumed
@@ -116,10 +129,10 @@ async def test_commit_of_a_paused_container_keeps_it_paused(zun: ZunAPI, agent: 
     c = await zun.create(run=True, command=CHANGING)
     uuid = c["uuid"]
     await zun.wait_for(uuid, "Running")
-    await zun.action(uuid, "pause")
+    await commit_when_served(zun, uuid, action="pause")
     await zun.wait_for(uuid, "Paused")
     frozen = await counted(zun, uuid)
-    await zun.action(uuid, "commit", repository="snap-paused")
+    await commit_when_served(zun, uuid, repository="snap-paused")
     action = await committed(zun, uuid)
     assert [e["result"] for e in action["events"]] == ["Success"], action
     await zun.wait_for(uuid, "Paused")
@@ -140,7 +153,7 @@ async def test_a_registry_that_is_down_leaves_the_container_running(
         c = await zun.create(run=True, command=CHANGING)
         uuid = c["uuid"]
         await zun.wait_for(uuid, "Running")
-        await zun.action(uuid, "commit", repository="unreachable")
+        await commit_when_served(zun, uuid, repository="unreachable")
         action = await committed(zun, uuid)
         assert [e["result"] for e in action["events"]] == ["Error"], action
         assert "cannot reach the registry" in action["events"][0]["traceback"], action
@@ -164,3 +177,39 @@ def shown_namespace(cluster: Cluster, prefix: str, image: str) -> str:
     items = json.loads(out)["items"]
     assert len(items) == 1 and items[0]["metadata"]["namespace"].startswith(prefix), items
     return str(items[0]["metadata"]["namespace"])
+
+
+async def test_an_image_whose_layer_the_node_dropped_cannot_be_committed(
+    zun: ZunAPI, agent: None, cluster: Cluster, tmp_path: Any
+) -> None:
+    """The runtime may drop an image's compressed layers once unpacked: the committed image could
+    not be pushed without them, so the commit fails, before anything is paused, and says why."""
+    import secrets
+    import subprocess
+
+    ctr = ["ctr", "--address", cluster.containerd_socket, "-n", "k8s.io"]
+    ref = f"localhost/zt-nolayer-{secrets.token_hex(3)}:1"
+    tar = tmp_path / "image.tar"
+    subprocess.run([sys.executable, "deploy/images/mkimage.py", "--tag", ref, "--out", str(tar),
+                    "--file", "/bin/busybox:/bin/busybox:0755", "--text", f"/marker:{ref}"], check=True)
+    subprocess.run([*ctr, "images", "import", str(tar)], check=True, capture_output=True)
+    try:
+        target = subprocess.run([*ctr, "images", "ls", f"name=={ref}", "-q"], check=True, capture_output=True, text=True)
+        assert target.stdout.strip() == ref
+        listing = subprocess.run([*ctr, "images", "ls", f"name=={ref}"], check=True, capture_output=True, text=True)
+        manifest_digest = listing.stdout.splitlines()[1].split()[2]
+        manifest = json.loads(subprocess.run([*ctr, "content", "get", manifest_digest], check=True,
+                                             capture_output=True, text=True).stdout)
+        layer = manifest["layers"][0]["digest"]
+        c = await zun.create(run=True, image=ref, command=["/bin/busybox", "sleep", "3600"])
+        await zun.wait_for(c["uuid"], "Running")
+        subprocess.run([*ctr, "content", "rm", layer], check=True, capture_output=True)  # unpacked: the container runs on
+        await commit_when_served(zun, c["uuid"], repository="nolayer")
+        action = await committed(zun, c["uuid"])
+        assert [e["result"] for e in action["events"]] == ["Error"], action
+        assert f"the layer {layer}" in action["events"][0]["traceback"] and "not on this node" in action["events"][0]["traceback"]
+        await zun.wait_for(c["uuid"], "Running")
+        await zun.call("DELETE", f"/v1/containers/{c['uuid']}", params={"stop": "true"})
+        await zun.wait_gone(c["uuid"])
+    finally:
+        subprocess.run([*ctr, "images", "rm", ref], capture_output=True)

@@ -1,6 +1,8 @@
 """commit's pure parts: names, the ask and answer on the Pod, what of the diff is kept, the
 image config and manifest (zunk8s/translate/commit.py)."""
 
+from typing import Any
+
 import pytest
 
 from zunk8s.records import Record
@@ -90,7 +92,7 @@ def test_mount_stubs_are_dropped_and_changes_kept() -> None:
 
 
 def test_the_config_is_the_bases_with_the_layer_and_changes() -> None:
-    base = {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin", "A=0"], "Cmd": ["sh"]},
+    base: dict[str, Any] = {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin", "A=0"], "Cmd": ["sh"]},
             "container_config": {"Cmd": ["x"]}, "rootfs": {"type": "layers", "diff_ids": ["sha256:b"]},
             "history": [{"created_by": "base"}]}
     new = commit.image_config(base, diff_id="sha256:n", changes={"Env": ["A=1"], "Cmd": ["run"]},
