@@ -219,15 +219,16 @@ async def resize_container(request: web.Request, entry: Entry, params: dict[str,
     return web.json_response(before, status=202)
 
 
-def _string_param(params: dict[str, Any], key: str, *, required: bool) -> str | None:
-    """A query parameter Zun's schema types as a string of 1 to 255 characters."""
+def _string_param(params: dict[str, Any], key: str, *, required: bool, bounded: bool = True) -> str | None:
+    """A query parameter Zun's schema types as a string of 1 to 255 characters (``bounded``), or
+    of any length."""
     value = params.get(key)
     if unset(value):
         if required:
             raise SchemaValidationError(f"'{key}' is a required property")
         return None
     text = str(value)
-    if not 1 <= len(text) <= 255:
+    if bounded and not 1 <= len(text) <= 255:
         raise SchemaValidationError(f"Invalid input for field '{key}'. Value: '{text}'. must be 1 to 255 characters")
     return text
 
@@ -286,20 +287,10 @@ async def commit(request: web.Request, entry: Entry, params: dict[str, Any]) -> 
     # Zun's schema: repository required, tag optional, nothing else (its patterns are unanchored,
     # so any string passes them; a name no registry takes is the service's 400).
     reject_unknown(params, {"repository", "tag"})
-    repository = str(_text_param(params, "repository", required=True))
-    tag = _text_param(params, "tag", required=False)
+    repository = str(_string_param(params, "repository", required=True, bounded=False))
+    tag = _string_param(params, "tag", required=False, bounded=False)
     image = await services_of(request).committer.commit(caller_of(request), entry, repository=repository, tag=tag)
     return web.json_response({"uuid": image}, status=202)
-
-
-def _text_param(params: dict[str, Any], key: str, *, required: bool) -> str | None:
-    """A query parameter Zun's schema types as a string, of any length."""
-    value = params.get(key)
-    if unset(value):
-        if required:
-            raise SchemaValidationError(f"'{key}' is a required property")
-        return None
-    return str(value)
 
 
 @dataclass(frozen=True)

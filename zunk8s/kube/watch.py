@@ -22,6 +22,7 @@ import structlog
 
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.http import KubeHTTP
+from zunk8s.translate import commit, freeze, stats
 
 log = structlog.get_logger(__name__)
 
@@ -46,9 +47,7 @@ POD_CONDITION = ("type", "status", "reason", "message")
 POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState", "containerID")
 # The pause, stats and commit asks and the node agent's answers (translate/freeze.py, stats.py,
 # commit.py): the only annotations cached.
-OUR_ANNOTATIONS = ("zunk8s.openstack.org/want-state", "zunk8s.openstack.org/node-state",
-                   "zunk8s.openstack.org/want-stats", "zunk8s.openstack.org/stats",
-                   "zunk8s.openstack.org/want-commit", "zunk8s.openstack.org/commit")
+OUR_ANNOTATIONS = frozenset({freeze.WANT, freeze.DONE, stats.WANT, stats.DONE, commit.WANT, commit.DONE})
 # Strings up to this length are interned: label keys and values, phases, node names and
 # timestamps repeat across thousands of cached objects (json.loads makes a new copy each time).
 _INTERN_MAX = 32
@@ -89,7 +88,7 @@ def slim_pod(obj: Obj) -> Obj:
         slim_status["containerStatuses"] = [_pick(c, POD_CONTAINER_STATUS) for c in status["containerStatuses"]]
     metadata = _pick(obj.get("metadata") or {}, POD_METADATA)
     # Only zunk8s's own annotations (pause asks and the node agent's answers), not every tool's.
-    ours = {k: v for k, v in ((obj.get("metadata") or {}).get("annotations") or {}).items() if k.startswith(OUR_ANNOTATIONS)}
+    ours = {k: v for k, v in ((obj.get("metadata") or {}).get("annotations") or {}).items() if k in OUR_ANNOTATIONS}
     if ours:
         metadata["annotations"] = ours
     out: Obj = {

@@ -13,8 +13,6 @@ as it was, with the reason in status_reason and on the action's log.
 
 from __future__ import annotations
 
-from typing import Any
-
 from zunk8s.clock import now_utc, zun_timestamp
 from zunk8s.errors import Conflict, InvalidValue
 from zunk8s.kube.gateway import KubeGateway
@@ -79,14 +77,9 @@ class Committer:
         entry = await self._ops.begin(caller, entry, "commit", "container_committing")
 
         async def work(e: Entry) -> Changes | None:
-            await self._gw.patch_pod(e.namespace, pod, {"metadata": {"annotations": {commit.WANT: commit.ask(ask)}}})
-
-            def answered(p: dict[str, Any] | None) -> bool:
-                done = commit.answer(p) if p is not None else None
-                return p is None or (done is not None and done.request == ask.request)
-
-            await self._pods.wait_pod(e.namespace, pod, answered, timeout=ANSWER_WAIT)
-            current = self._gw.cached_pod(e.namespace, pod)
+            _, current = await self._pods.ask_agent(
+                e.namespace, pod, {commit.WANT: commit.ask(ask)},
+                lambda _, p: (a := commit.answer(p)) is not None and a.request == ask.request, timeout=ANSWER_WAIT)
             done = commit.answer(current) if current is not None else None
             if current is None:
                 raise ActionFailed(why := "the container's Pod went away before it was committed", {"status_reason": why})

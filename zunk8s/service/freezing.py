@@ -9,8 +9,6 @@ leaves the container as it was, with the agent's reason in status_reason.
 
 from __future__ import annotations
 
-from typing import Any
-
 from zunk8s.clock import now_utc
 from zunk8s.errors import Conflict
 from zunk8s.kube.gateway import KubeGateway
@@ -40,6 +38,10 @@ async def require_agent(gateway: KubeGateway, lease_namespace: str, node: str, d
         )
 
 
+def _answers(done: freeze.Answer | None, request: str) -> bool:
+    return done is not None and done.request == request
+
+
 class Freezer:
     def __init__(self, *, gateway: KubeGateway, ops: Operations, pods: PodWork, lease_namespace: str) -> None:
         self._gw = gateway
@@ -64,14 +66,8 @@ class Freezer:
         request = caller.request_id
 
         async def work(e: Entry) -> Changes | None:
-            await self._gw.patch_pod(e.namespace, pod, {"metadata": {"annotations": {freeze.WANT: freeze.ask(state, request)}}})
-
-            def answered(p: dict[str, Any] | None) -> bool:
-                done = freeze.answer(p) if p is not None else None
-                return p is None or (done is not None and done.request == request)
-
-            await self._pods.wait_pod(e.namespace, pod, answered, timeout=ANSWER_WAIT)
-            current = self._gw.cached_pod(e.namespace, pod)
+            _, current = await self._pods.ask_agent(e.namespace, pod, {freeze.WANT: freeze.ask(state, request)},
+                                                 lambda _, p: _answers(freeze.answer(p), request), timeout=ANSWER_WAIT)
             done = freeze.answer(current) if current is not None else None
             if current is None:
                 return {"status_reason": f"the container's Pod went away before it could be {state}"}

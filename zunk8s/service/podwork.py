@@ -65,6 +65,17 @@ class PodWork:
         for event in self._pod_events.get((str(meta.get("namespace")), str(meta.get("name"))), ()):
             event.set()
 
+    async def ask_agent(
+        self, namespace: str, name: str, ask: dict[str, str], answered: Callable[[Pod, Pod], bool], timeout: float
+    ) -> tuple[Pod, Pod | None]:
+        """Write ``ask`` (annotations) on the Pod for the node agent and wait for its answer there
+        (translate/freeze.py says how): until ``answered(asked, pod)`` holds, where ``asked`` is
+        the Pod as the ask left it, or ``timeout``. (``asked``, the Pod then: None if it went
+        away); the caller reads the answer, or its absence, from them."""
+        asked = await self._gw.patch_pod(namespace, name, {"metadata": {"annotations": ask}})
+        await self.wait_pod(namespace, name, lambda p: p is None or answered(asked, p), timeout=timeout)
+        return asked, self._gw.cached_pod(namespace, name)
+
     async def wait_pod(
         self, namespace: str, name: str, done: Callable[[Pod | None], bool], timeout: float, *, until_closing: bool = False
     ) -> bool:

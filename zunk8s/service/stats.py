@@ -36,19 +36,18 @@ class Stats:
             raise Conflict(f"Container {entry.uuid} has no Pod on a node to measure.")
         await require_agent(self._gw, self._lease_namespace, node, "measured for stats")
         request = caller.request_id
-        asked = await self._gw.patch_pod(entry.namespace, pod, {"metadata": {"annotations": {stats.WANT: request}}})
-        previous = stats.answer(asked)
-        before = previous.request if previous is not None else None
 
-        def answered(p: dict[str, Any] | None) -> bool:
-            return p is None or stats.fresh(stats.answer(p), request=request, before=before)
+        def answered(asked: dict[str, Any], p: dict[str, Any]) -> bool:
+            # This ask's answer, or one given after the answer the Pod had when asked (stats.fresh).
+            previous = stats.answer(asked)
+            return stats.fresh(stats.answer(p), request=request, before=previous.request if previous else None)
 
-        await self._pods.wait_pod(entry.namespace, pod, answered, timeout=ANSWER_WAIT)
-        current = self._gw.cached_pod(entry.namespace, pod)
+        asked, current = await self._pods.ask_agent(entry.namespace, pod, {stats.WANT: request}, answered,
+                                                    timeout=ANSWER_WAIT)
         if current is None:
             raise Conflict(f"The Pod of container {entry.uuid} went away before it could be measured.")
         done = stats.answer(current)
-        if done is None or not stats.fresh(done, request=request, before=before):
+        if done is None or not answered(asked, current):
             raise BackendUnavailable(f"The zunk8s node agent on {node} did not answer within {ANSWER_WAIT:.0f} s.")
         if done.measured is None:
             raise Conflict(f"Cannot measure container {entry.uuid} on {node}: {done.error}")

@@ -22,6 +22,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernet
 
 from zunk8s.settings import Settings
 from zunk8s.translate import labels as L
+from zunk8s.translate import commit, freeze, stats
 from zunk8s.translate.crd import crd_manifest, crd_manifests, image_crd, network_crd, security_group_crd
 
 Obj = dict[str, Any]
@@ -716,6 +717,10 @@ def test_the_agent_runs_on_container_nodes_with_only_its_rights(default: list[Ob
     policy = one(default, "ValidatingAdmissionPolicy", "zunk8s-zunk8s-system-agent")
     assert "zunk8s-agent" in policy["spec"]["matchConditions"][0]["expression"]
     assert env_values(zunk8s_container(default))["ZUNK8S_AGENT__LEASE_NAMESPACE"] == "kube-node-lease"
+    # Every answer the agent writes, and nothing else (a missing one: its answers are refused
+    # and zunk8s waits in vain).
+    (answers,) = [v["expression"] for v in policy["spec"]["variables"] if v["name"] == "answers"]
+    assert sorted(json.loads(answers.replace("'", '"'))) == sorted([freeze.DONE, stats.DONE, commit.DONE])
 
 
 def test_no_agent_when_disabled(helm_env: dict[str, str]) -> None:

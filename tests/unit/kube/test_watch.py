@@ -241,6 +241,7 @@ def test_slim_pod_keeps_only_the_node_agents_annotations() -> None:
     agents = {
         "zunk8s.openstack.org/want-state": "paused req-1", "zunk8s.openstack.org/node-state": "paused req-1",
         "zunk8s.openstack.org/want-stats": "req-2", "zunk8s.openstack.org/stats": '{"request":"req-2","error":"x"}',
+        "zunk8s.openstack.org/want-commit": '{"request":"req-3"}', "zunk8s.openstack.org/commit": '{"request":"req-3"}',
     }
     whole["metadata"]["annotations"] = {
         **agents, "zunk8s.openstack.org/labels": "{}", "kubectl.kubernetes.io/last-applied-configuration": "{...}",
