@@ -21,8 +21,8 @@ import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernetes_asyncio dependency
 
 from zunk8s.settings import Settings
-from zunk8s.translate import labels as L
 from zunk8s.translate import commit, freeze, stats
+from zunk8s.translate import labels as L
 from zunk8s.translate.crd import crd_manifest, crd_manifests, image_crd, network_crd, security_group_crd
 
 Obj = dict[str, Any]
