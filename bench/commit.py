@@ -30,9 +30,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.pause import _ctr, _until
-from bench.support import HEADERS, cluster_env, say, start_zunk8s
+from bench.support import HEADERS, cluster_env, say, zunk8s_with_agent
 from tests.conftest import running_cluster
-from tests.serverproc import delete_namespaces, forget_agent, start_agent, stop_process
 
 PORT = 9614
 
@@ -81,12 +80,9 @@ async def main(runs: int, mib: int) -> None:
     env, cluster = cluster_env(), running_cluster()
     prefix = f"bc{secrets.token_hex(2)}-"
     registry = cluster.commit_registry
-    zun = start_zunk8s(env, prefix=prefix, port=PORT, extra={"ZUNK8S_IMAGES__COMMIT_REGISTRY": registry})
-    agent = start_agent(cluster, prefix=prefix, log=Path("/dev/null"))
     crane = str(Path(cluster.helm).parent / "crane")
-    url = f"http://127.0.0.1:{PORT}"
     base = f"{registry}/bench-base/busybox:1"
-    try:
+    with zunk8s_with_agent(env, prefix=prefix, port=PORT, extra={"ZUNK8S_IMAGES__COMMIT_REGISTRY": registry}) as url:
         # The direct baseline's base image in the registry (untimed, as zunk8s's first commit
         # pushes the base's layers once too and later ones find them there).
         _ctr(cluster.containerd_socket, "images", "tag", "--force", cluster.image, base)
@@ -122,11 +118,6 @@ async def main(runs: int, mib: int) -> None:
                     dp.append(paused)
             _report(f"commit of a {mib} MiB change, to the image pushed", zs, ds)
             say(f"direct: paused for the diff median {statistics.median(dp) * 1000:.0f} ms")
-    finally:
-        stop_process(agent)
-        zun.stop()
-        forget_agent(cluster, prefix)
-        delete_namespaces(cluster, prefix)
 
 
 if __name__ == "__main__":

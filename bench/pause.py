@@ -23,13 +23,11 @@ import secrets
 import statistics
 import subprocess
 import time
-from pathlib import Path
 
 import aiohttp
 
-from bench.support import HEADERS, cluster_env, say, start_zunk8s
+from bench.support import HEADERS, cluster_env, say, zunk8s_with_agent
 from tests.conftest import running_cluster
-from tests.serverproc import delete_namespaces, forget_agent, start_agent, stop_process
 
 PORT = 9613
 
@@ -89,10 +87,7 @@ def _report(name: str, zun: list[float], direct: list[float]) -> None:
 async def main(runs: int) -> None:
     env, cluster = cluster_env(), running_cluster()
     prefix = f"bp{secrets.token_hex(2)}-"
-    zun = start_zunk8s(env, prefix=prefix, port=PORT, extra={})
-    agent = start_agent(cluster, prefix=prefix, log=Path("/dev/null"))
-    url = f"http://127.0.0.1:{PORT}"
-    try:
+    with zunk8s_with_agent(env, prefix=prefix, port=PORT, extra={}) as url:
         async with aiohttp.ClientSession() as s:
             body = {"image": env["ZUNK8S_TEST_IMAGE"], "command": ["sleep", "3600"]}
             async with s.post(f"{url}/v1/containers?run=true", data=json.dumps(body), headers=HEADERS) as r:
@@ -127,11 +122,6 @@ async def main(runs: int) -> None:
                 _ctr(cluster.containerd_socket, "tasks", "metrics", cid)
                 ds.append(time.perf_counter() - t0)
             _report("stats answered", zs, ds)
-    finally:
-        stop_process(agent)
-        zun.stop()
-        forget_agent(cluster, prefix)
-        delete_namespaces(cluster, prefix)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,22 @@ def direct_pod(namespace: str, name: str, image: str, *, kwok: bool = False) -> 
         "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "direct"}},
         "spec": spec,
     }
+
+
+@contextmanager
+def zunk8s_with_agent(env: dict[str, str], *, prefix: str, port: int, extra: dict[str, str]) -> Iterator[str]:
+    """zunk8s and a node agent for the local cluster's real node, serving the installation
+    ``prefix``; its URL. Both stopped after, the agent's Lease and the namespaces removed."""
+    from tests.conftest import running_cluster
+    from tests.serverproc import delete_namespaces, forget_agent, start_agent, stop_process
+
+    cluster = running_cluster()
+    zun = start_zunk8s(env, prefix=prefix, port=port, extra=extra)
+    agent = start_agent(cluster, prefix=prefix, log=Path("/dev/null"))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(agent)
+        zun.stop()
+        forget_agent(cluster, prefix)
+        delete_namespaces(cluster, prefix)

@@ -40,6 +40,14 @@ class Cluster:
         (plain HTTP, being loopback) and the agent on the real node pushes to it."""
         return self.registry.replace("127.0.0.1", "localhost") + "/zunk8s"
 
+    @property
+    def helper_image(self) -> str:
+        """zunk8s's own image, as the kubelet pulls it (built and pushed when not yet there): the
+        init container of injected files runs its `zunk8s inject`."""
+        from tests.helmrelease import images
+
+        return images()["ZUNK8S_IMAGE"]
+
 
 def _cluster_env() -> dict[str, str]:
     out = subprocess.run([str(LOCAL_CLUSTER), "env"], check=True, capture_output=True, text=True).stdout

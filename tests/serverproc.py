@@ -67,7 +67,7 @@ def start_server(cluster: Cluster, *, project: str, prefix: str, log: Path, extr
         "ZUNK8S_AUTH__DEFAULT_PROJECT": project,
         "ZUNK8S_NETWORK__POD_CIDRS": cluster.pod_cidrs,
         "ZUNK8S_IMAGES__COMMIT_REGISTRY": cluster.commit_registry,
-        "ZUNK8S_IMAGES__HELPER_IMAGE": cluster.image,
+        "ZUNK8S_IMAGES__HELPER_IMAGE": cluster.helper_image,
         **(extra_env or {}),
     }
     out = log.open("ab")

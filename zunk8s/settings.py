@@ -82,8 +82,8 @@ class ImageSettings(BaseModel):
     # go under its namespace there. Empty: commit answers 409 saying no registry is configured.
     commit_registry: str = ""
     # The image of the init container that copies a container's injected files (create's bind
-    # mounts) into place: any image with sh and cp that the nodes can pull (the chart gives
-    # zunk8s's own). Empty: bind mounts answer 409 saying so.
+    # mounts) into place with ``zunk8s inject``: zunk8s's own image, as the nodes pull it (the
+    # chart gives its own). Empty: bind mounts answer 409 saying so.
     helper_image: str = ""
 
 

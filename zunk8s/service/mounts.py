@@ -29,8 +29,8 @@ class Mounts:
         except mounts.BadMount as e:
             raise InvalidValue(str(e)) from None
         if any(m["type"] == "bind" for m in checked) and not self._helper_image:
-            raise Conflict("Bind mounts (injected files) need images.helper_image (an image with sh and cp that "
-                           "copies them into the container's filesystem), and none is configured.")
+            raise Conflict("Bind mounts (injected files) need images.helper_image (zunk8s's own image, whose "
+                           "`zunk8s inject` copies them into the container's filesystem), and none is configured.")
         for m in checked:
             if m["type"] == "volume" and "source" in m and await self._gw.get_claim(namespace, m["source"]) is None:
                 raise VolumeNotFound(m["source"])

@@ -5,7 +5,7 @@
   Secret owned by the record (``files_secret``), and an init container copies them into an
   emptyDir that the container mounts file by file (``subPath``) at each destination: readable
   and writable, as in Zun (a Secret volume itself is read-only). The init container runs
-  ``images.helper_image`` (any image with ``sh`` and ``cp``: zunk8s's own has them). A change to
+  ``zunk8s inject`` in ``images.helper_image`` (zunk8s's own image). A change to
   the file lasts as long as the Pod: start and rebuild, which make a new Pod, bring back the
   injected content.
 - ``type: volume`` (the default) with ``source`` mounts the project's PersistentVolumeClaim of
@@ -174,8 +174,8 @@ def pod_parts(record: Record, *, helper_image: str) -> tuple[list[Obj], list[Obj
     init = {
         "name": INIT_NAME,
         "image": helper_image,
-        # Only zunk8s's own key names (f0, f1...) are in this line: nothing a user sent.
-        "command": ["sh", "-c", f"cp -L {SRC}/f* {FILES}/ && chmod 0644 {FILES}/f*"],
+        # zunk8s's own image: its entrypoint is ``zunk8s`` (node/inject.py); no shell.
+        "args": ["inject", SRC, FILES],
         "volumeMounts": [{"name": SOURCE_VOLUME, "mountPath": SRC, "readOnly": True},
                          {"name": FILES_VOLUME, "mountPath": FILES}],
         # Root, as Zun's host writes the file; nothing else.
