@@ -27,7 +27,7 @@ from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.service.states import check_state
 from zunk8s.translate.isolation import container_groups, container_networks
 from zunk8s.translate.netports import port_id, port_view
-from zunk8s.translate.networkviews import matches
+from zunk8s.translate.neutronfilters import matches
 
 Obj = dict[str, Any]
 

@@ -38,10 +38,10 @@ from zunk8s.translate.networkviews import (
     created_key,
     default_network_id,
     is_shared,
-    matches,
     network_body,
     network_view,
 )
+from zunk8s.translate.neutronfilters import matches
 from zunk8s.translate.objects import namespace_body
 
 Obj = dict[str, Any]

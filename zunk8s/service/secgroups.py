@@ -39,6 +39,7 @@ from zunk8s.service.ownership import owned, require_owned
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import container_groups
 from zunk8s.translate.names import namespace_for, project_hash
+from zunk8s.translate.neutronfilters import matches
 from zunk8s.translate.neutronviews import (
     DEFAULT_NAME,
     group_body,
@@ -113,7 +114,7 @@ class SecurityGroups:
 
     async def list_groups(self, caller: Caller, *, filters: dict[str, list[str]]) -> list[Obj]:
         views = [group_view(g) for g in await self._groups(caller)]
-        return [v for v in views if _matches(v, filters)]
+        return [v for v in views if matches(v, filters)]
 
     async def show_group(self, caller: Caller, group_id: str) -> Obj:
         return group_view(await self._group(caller, group_id))
@@ -164,14 +165,14 @@ class SecurityGroups:
         groups = await self._groups(caller)
         ids: list[str] = []
         for ident in idents:
-            matches = [g for g in groups if g["metadata"]["name"] == ident] or [
+            found = [g for g in groups if g["metadata"]["name"] == ident] or [
                 g for g in groups if (g.get("spec") or {}).get("name") == ident
             ]
-            if not matches:
+            if not found:
                 raise InvalidValue(f"Security group {ident} not found.")
-            if len(matches) > 1:
+            if len(found) > 1:
                 raise Conflict(f"Multiple security group matches found for name {ident}, use an ID to be more specific.")
-            group_id = str(matches[0]["metadata"]["name"])
+            group_id = str(found[0]["metadata"]["name"])
             if group_id not in ids:
                 ids.append(group_id)
         return ids
@@ -180,7 +181,7 @@ class SecurityGroups:
 
     async def list_rules(self, caller: Caller, *, filters: dict[str, list[str]]) -> list[Obj]:
         views = [rule_view(g, r) for g in await self._groups(caller) for r in group_rules(g)[0]]
-        return [v for v in views if _matches(v, filters)]
+        return [v for v in views if matches(v, filters)]
 
     async def _find_rule(self, caller: Caller, rule_id: str) -> tuple[Obj, Rule]:
         for g in await self._groups(caller):
@@ -248,16 +249,4 @@ class SecurityGroups:
             except KubeConflict:
                 await asyncio.sleep(random.uniform(0.01, 0.1))
         raise BackendUnavailable(f"Security group {group_id} kept changing while this request wrote it: try again.")
-
-
-def _matches(view: Obj, filters: dict[str, list[str]]) -> bool:
-    """Neutron's list filters: each given field must equal one of its values."""
-    for key, wanted in filters.items():
-        if key not in view:
-            continue
-        value = view[key]
-        text = str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
-        if text not in wanted:
-            return False
-    return True
 

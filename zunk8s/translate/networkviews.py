@@ -9,7 +9,7 @@ provider attributes or external routing, so the view reports Neutron's defaults 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -96,20 +96,3 @@ def network_view(obj: Obj) -> Obj:
     }
 
 
-def matches(view: Obj, filters: Mapping[str, Sequence[str]]) -> bool:
-    """Neutron's list filters: each given field must equal one of its values (a boolean as
-    Neutron reads one: ``true``/``True``/``1``); a filter on a field the view lacks, or on a
-    list-valued one (subnets, tags, zones), is ignored, as for groups."""
-    for key, wanted in filters.items():
-        value = view.get(key)
-        if key not in view or isinstance(value, list):
-            continue
-        if isinstance(value, bool):
-            if not any(_TRUE.get(w.lower()) is value for w in wanted):
-                return False
-        elif ("" if value is None else str(value)) not in wanted:
-            return False
-    return True
-
-
-_TRUE = {"true": True, "1": True, "false": False, "0": False}

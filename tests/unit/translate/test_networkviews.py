@@ -10,10 +10,10 @@ from zunk8s.translate import crd
 from zunk8s.translate.networkviews import (
     created_key,
     default_network_id,
-    matches,
     network_body,
     network_view,
 )
+from zunk8s.translate.neutronfilters import matches
 from zunk8s.translate.neutronviews import default_group_id
 
 
