@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid as uuidlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,7 @@ from zunk8s.translate.secgroups import (
     canonical_rule,
     check_expressible,
     container_policy,
-    default_rule_fields,
+    new_group_rules,
 )
 
 Obj = dict[str, Any]
@@ -61,6 +61,12 @@ log = structlog.get_logger(__name__)
 
 # A policy write waits this long for another replica's write in the same project.
 SYNC_WAIT = 30.0
+
+
+def new_rule_ids() -> Iterator[str]:
+    """Random rule ids, as Neutron gives them."""
+    while True:
+        yield str(uuidlib.uuid4())
 
 
 class Isolation:
@@ -110,8 +116,7 @@ class Isolation:
         """The project's ``default`` group with Neutron's four rules (the same id on every
         replica: a second maker finds the first one's)."""
         group_id = default_group_id(self._gw.instance, project_id)
-        rules = [canonical_rule(f, rule_id=str(uuidlib.uuid4()), group_id=group_id)
-                 for f in default_rule_fields(group_id, is_default=True)]
+        rules = new_group_rules(group_id, is_default=True, rule_ids=new_rule_ids())
         labels = {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(project_id)}
         body = group_body(namespace, group_id, name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION,
                           project_id=project_id, labels=labels, rules=rules, now=kube_now())

@@ -34,7 +34,7 @@ from zunk8s.kube.errors import KubeConflict
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.service.context import Caller
-from zunk8s.service.isolation import Isolation
+from zunk8s.service.isolation import Isolation, new_rule_ids
 from zunk8s.service.ownership import owned, require_owned
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import container_groups
@@ -49,7 +49,7 @@ from zunk8s.translate.neutronviews import (
     stored_rule,
 )
 from zunk8s.translate.objects import namespace_body
-from zunk8s.translate.secgroups import PodRanges, Rule, canonical_rule, check_expressible, default_rule_fields
+from zunk8s.translate.secgroups import PodRanges, Rule, canonical_rule, check_expressible, new_group_rules
 
 Obj = dict[str, Any]
 log = structlog.get_logger(__name__)
@@ -92,11 +92,6 @@ class SecurityGroups:
     async def _make_default(self, caller: Caller, namespace: str) -> Obj:
         return await self._isolation.make_default_group(namespace, caller.project_id)
 
-    @staticmethod
-    def _new_rules(group_id: str, *, is_default: bool) -> list[Rule]:
-        return [canonical_rule(f, rule_id=str(uuid.uuid4()), group_id=group_id)
-                for f in default_rule_fields(group_id, is_default=is_default)]
-
     def _owned(self, group: Obj) -> bool:
         return owned(group, self._gw.instance)
 
@@ -126,7 +121,7 @@ class SecurityGroups:
         group_id = str(uuid.uuid4())
         body = group_body(self._namespace(caller), group_id, name=name, description=description,
                           project_id=caller.project_id, labels=self._labels(caller),
-                          rules=self._new_rules(group_id, is_default=False), now=kube_now())
+                          rules=new_group_rules(group_id, is_default=False, rule_ids=new_rule_ids()), now=kube_now())
         return group_view(await self._gw.create_security_group(body))
 
     async def delete_group(self, caller: Caller, group_id: str) -> None:

@@ -17,7 +17,7 @@ part of the Pod range (Pod addresses are not stable on Kubernetes).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -189,6 +189,12 @@ def default_rule_fields(group_id: str, *, is_default: bool) -> list[Obj]:
     if is_default:
         rules += [{"direction": "ingress", "ethertype": e, "remote_group_id": group_id} for e in ("IPv4", "IPv6")]
     return rules
+
+
+def new_group_rules(group_id: str, *, is_default: bool, rule_ids: Iterator[str]) -> list[Rule]:
+    """A new group's rules (``default_rule_fields``), each with the next id of ``rule_ids``."""
+    return [canonical_rule(f, rule_id=next(rule_ids), group_id=group_id)
+            for f in default_rule_fields(group_id, is_default=is_default)]
 
 
 # ---------------------------------------------------------------------------------------------
