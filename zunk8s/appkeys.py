@@ -31,10 +31,13 @@ def services_of(request: web.Request) -> Services:
     return request.app[SERVICES]
 
 
-def authorize(request: web.Request, rule: str, owner: Record | None = None) -> None:
+def authorize(request: web.Request, rule: str, owner: Record | None = None, *, project_id: str | None = None) -> None:
     """Zun's policy check of ``rule`` for the caller, on the container whose record is
-    ``owner`` (its project and user are the target), or on the caller's own project."""
+    ``owner`` (its project and user are the target), on ``project_id`` (a project's quotas), or
+    on the caller's own project."""
     target = None if owner is None else {"project_id": owner.project_id, "user_id": owner.user_id}
+    if project_id is not None:
+        target = {"project_id": project_id}
     request.app[POLICY].enforce(rule, request[CALLER], target)
 
 

@@ -73,6 +73,17 @@ class PolicyNotAuthorized(ZunError):
         super().__init__(f"Policy doesn't allow {rule} to be performed.")
 
 
+class OverQuota(ZunError):
+    """Zun's OverQuota: a create that would take the project past its quota (sorted resources,
+    written as Zun writes the list)."""
+
+    status = 403
+    code = "over-quota"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class NotFound(ZunError):
     status = 404
     code = "not-found"

@@ -73,6 +73,18 @@ class AgentSettings(BaseModel):
     workdir: str | None = None
 
 
+class QuotaSettings(BaseModel):
+    """Zun's [quota] defaults: a project's limits when neither it nor the ``default`` quota class
+    sets them (-1: unlimited)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    containers: int = Field(default=40, ge=-1)
+    memory: int = Field(default=51200, ge=-1)  # MiB
+    disk: int = Field(default=100, ge=-1)  # GiB
+    cpu: int = Field(default=20, ge=-1)
+
+
 class ImageSettings(BaseModel):
     """Images zunk8s makes (commit) and finds again by name (create, rebuild)."""
 
@@ -169,6 +181,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     # A policy.yaml overriding Zun's default rules (`zunk8s policy` prints the effective ones);
     # read again when it changes.

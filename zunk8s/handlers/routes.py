@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from zunk8s.errors import NotImplementedOnKubernetes
-from zunk8s.handlers import actions, container_actions, containers, hosts, neutron, versions, zun_services
+from zunk8s.handlers import actions, container_actions, containers, hosts, neutron, quotas, versions, zun_services
 
 # Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
 # method, every sub-path) rather than a bare "Not Found".
@@ -15,9 +15,6 @@ NOT_YET: dict[str, str] = {
     "images": "zunk8s does not manage images yet: Kubernetes pulls them from registries at start.",
     "networks": "zunk8s does not manage networks yet.",
     "capsules": "zunk8s does not serve capsules yet.",
-    "availability_zones": "zunk8s does not list availability zones yet.",
-    "quotas": "zunk8s does not serve quotas yet.",
-    "quota_classes": "zunk8s does not serve quota classes yet.",
     "registries": "zunk8s does not serve registries yet.",
 }
 _SEE_README = " See the README's mapping table."
@@ -59,6 +56,7 @@ def add_routes(app: web.Application) -> None:
             app.router.add_get(collection, zun_services.list_services)
         app.router.add_route("*", f"{prefix}/services", service_actions)
         app.router.add_route("*", f"{prefix}/services/{{rest:.*}}", service_actions)
+        quotas.add_routes(app, prefix)
         for resource, why in NOT_YET.items():
             handler = _not_yet(why)
             app.router.add_route("*", f"{prefix}/{resource}", handler)

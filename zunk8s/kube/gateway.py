@@ -11,7 +11,7 @@ What the cluster supports is in ``capabilities``, detected at start-up or on fir
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -316,6 +316,58 @@ class KubeGateway:
         except KubeAlreadyExists:
             patch = {"metadata": {"labels": body["metadata"].get("labels") or {}}, "spec": body["spec"]}
             obj = await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
+        return obj
+
+    # --- quotas: a project's ResourceQuota, the quota classes' ConfigMap (read live) ---------
+
+    async def get_resource_quota(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def save_resource_quota(self, body: Obj, *, hard_keys: Iterable[str]) -> None:
+        """Make the ResourceQuota ``body`` describes, or make the existing one say it (its
+        ``hard_keys`` that ``body`` lacks are removed)."""
+        namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        path = f"/api/v1/namespaces/{namespace}/resourcequotas"
+        hard = body["spec"]["hard"]
+        patch = {"metadata": {"labels": body["metadata"]["labels"], "annotations": body["metadata"]["annotations"]},
+                 "spec": {"hard": {k: hard.get(k) for k in {*hard_keys, *hard}}}}
+        try:
+            await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        except KubeNotFound:
+            try:
+                await self._http.request("POST", path, body=body)
+            except KubeAlreadyExists:  # made meanwhile: say it again
+                await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+
+    async def delete_resource_quota(self, namespace: str, name: str) -> None:
+        try:
+            await self._http.request("DELETE", f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
+        except KubeNotFound:
+            pass
+
+    async def get_configmap(self, namespace: str, name: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", configmap_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def merge_configmap(self, body: Obj) -> Obj:
+        """Merge ``body``'s data keys into the ConfigMap (made if missing): other keys are kept,
+        so writers of different keys never undo each other."""
+        namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        patch = {"metadata": {"labels": body["metadata"]["labels"]}, "data": body["data"]}
+        try:
+            obj: Obj = await self._http.request("PATCH", configmap_path(namespace, name), body=patch, content_type=MERGE)
+        except KubeNotFound:
+            try:
+                obj = await self._http.request("POST", configmap_path(namespace), body=body)
+            except KubeAlreadyExists:
+                obj = await self._http.request("PATCH", configmap_path(namespace, name), body=patch, content_type=MERGE)
         return obj
 
     # --- a container's injected files and new volumes (made once, removed with the record) ---

@@ -5,8 +5,8 @@ zun_service), so a ``policy.yaml`` written for Zun works here unchanged.
 As in Zun, the container rules spell ``is_admin:True or project_id:%(project_id)s`` and
 ``rule:context_is_admin`` out rather than pointing at ``rule:admin_or_owner`` and
 ``rule:admin_api``: overriding those two names in a file changes no container rule.
-Descriptions are ours. Zun's image, capsule, registry, quota and availability-zone rules
-are left out: zunk8s serves none of those endpoints.
+Descriptions are ours. Zun's image, capsule and registry rules are left out: zunk8s serves
+none of those endpoints yet.
 """
 
 from __future__ import annotations
@@ -171,6 +171,18 @@ NETWORK_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("network:delete", ROLE_ADMIN, "Delete a network.", _op("DELETE", "/v1/networks")),
 )
 
+# zun/common/policies/availability_zone.py, quota.py, quota_class.py, in that order.
+QUOTA_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
+    _rule("availability_zones:get_all", RULE_ADMIN_OR_OWNER, "List the availability zones.",
+          _op("GET", "/v1/availability_zones")),
+    _rule("quota:update", RULE_ADMIN_API, "Update a project's quotas.", _op("PUT", "/v1/quotas/{project_id}")),
+    _rule("quota:delete", RULE_ADMIN_API, "Delete a project's quotas.", _op("DELETE", "/v1/quotas/{project_id}")),
+    _rule("quota:get", RULE_ADMIN_OR_OWNER, "Show a project's quotas.", _op("GET", "/v1/quotas/{project_id}")),
+    _rule("quota:get_default", RULE_ADMIN_OR_OWNER, "Show the default quotas.", _op("GET", "/v1/quotas/defaults")),
+    _rule("quota_class:update", RULE_ADMIN_API, "Update a quota class.", _op("PUT", "/v1/quota_classes/{quota_class_name}")),
+    _rule("quota_class:get", RULE_ADMIN_API, "Show a quota class.", _op("GET", "/v1/quota_classes/{quota_class_name}")),
+)
+
 HOST_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("host:get_all", RULE_ADMIN_API, "List the compute hosts.", _op("GET", "/v1/hosts")),
     _rule("host:get", RULE_ADMIN_API, "Show a compute host.", _op("GET", "/v1/hosts/{host_ident}")),
@@ -197,4 +209,5 @@ DEFAULTS: Final[tuple[RuleDefault, ...]] = (
     *HOST_RULES,
     *NETWORK_RULES,
     *CONTAINER_ACTION_RULES,
+    *QUOTA_RULES,
 )

@@ -7,7 +7,15 @@ import uuid as uuidlib
 from typing import Any
 
 from zunk8s.clock import now_utc, zun_timestamp
-from zunk8s.errors import Conflict, Invalid, InvalidValue, NotImplementedOnKubernetes, ZunError, ZunNetworkNotFound
+from zunk8s.errors import (
+    Conflict,
+    Invalid,
+    InvalidValue,
+    NotImplementedOnKubernetes,
+    OverQuota,
+    ZunError,
+    ZunNetworkNotFound,
+)
 from zunk8s.kube.errors import KubeNotFound, KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
@@ -22,6 +30,7 @@ from zunk8s.service.names_gen import generate_name
 from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
+from zunk8s.service.quotas import Quotas
 from zunk8s.service.registry import Entry, Registry, entry_from_object
 from zunk8s.service.secgroups import SecurityGroups
 from zunk8s.translate import labels as L
@@ -29,6 +38,7 @@ from zunk8s.translate.actionlog import START_EVENT
 from zunk8s.translate.isolation import exposed_group_id, normalise_exposed_ports
 from zunk8s.translate.names import is_dns_label, namespace_for, pod_name, project_hash
 from zunk8s.translate.objects import namespace_body, record_body
+from zunk8s.translate.quotas import over_message
 from zunk8s.translate.statuschanges import Changes
 
 
@@ -149,6 +159,7 @@ class Creation:
         isolation: Isolation,
         images: CommittedImages,
         mounts: Mounts,
+        quotas: Quotas,
         namespace_prefix: str,
     ) -> None:
         self._gw = gateway
@@ -161,6 +172,7 @@ class Creation:
         self._isolation = isolation
         self._images = images
         self._mounts = mounts
+        self._quotas = quotas
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
@@ -170,10 +182,12 @@ class Creation:
             # is written. The Pod is then bound to it by the scheduler (translate/pods.py).
             await self._hosts.require(spec.host)
         uuid = str(uuidlib.uuid4())
-        # Zun's order: the groups are looked up (400 unknown, 409 ambiguous), then the networks.
+        # Zun's order: the groups are looked up (400 unknown, 409 ambiguous), then the quota is
+        # checked (what the body asks for, before defaults), then the networks.
         groups = await self._secgroups.resolve(caller, spec.security_groups) if spec.security_groups else None
         if spec.exposed_ports:
             groups = [*(groups or []), exposed_group_id(uuid)]  # Zun's zun-<uuid> group (prepare makes it)
+        await self._quotas.check_create(caller.project_id, cpu=spec.cpu, memory=spec.memory, disk=spec.disk)
         networks = await self._resolve_networks(caller, spec.nets or [])
         mounts = await self._mounts.check(namespace_for(caller.project_id, self._namespace_prefix), spec.mounts)
         # Taken (and let go) before anything is written: with the state store down, the create
@@ -249,6 +263,12 @@ class Creation:
         try:
             await self._check_pod(record, namespace)
             obj = await self._gw.create_record(body)
+        except KubeRejected as e:
+            # The project's ResourceQuota counts its records: a create racing another one past
+            # the limit (through another replica) is refused by the API server itself.
+            if e.http_status == 403 and "exceeded quota" in e.kube_message:
+                raise OverQuota(over_message(["containers"])) from None
+            raise
         except KubeNotFound:
             # The namespace was deleted behind our back since we last made it: make it again.
             self._gw.forget_namespace(namespace)

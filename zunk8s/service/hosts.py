@@ -14,6 +14,7 @@ from zunk8s.schemas.queries import HostQuery
 from zunk8s.service.registry import Registry, is_uuid_like
 from zunk8s.translate.hosts import Usage, host_fields, is_host, page_hosts, usage_by_node
 from zunk8s.translate.names import is_dns_subdomain
+from zunk8s.translate.pods import ZONE_LABEL
 
 
 class Hosts:
@@ -61,6 +62,12 @@ class Hosts:
             hosts, sort_key=query.sort_key, sort_dir=query.sort_dir, marker=query.marker, limit=query.limit
         )
         return [dict(h) for h in selected]
+
+    async def zones(self) -> list[str]:
+        """Zun's availability zones: the topology zones of the Nodes containers may go to (what
+        create's ``availability_zone`` selects by), sorted; Nodes without one add none."""
+        return sorted({zone for n in await self._gw.list_nodes() if self._is_host(n)
+                       if (zone := ((n.get("metadata") or {}).get("labels") or {}).get(ZONE_LABEL))})
 
     async def get(self, ident: str) -> dict[str, Any]:
         """One host (view without links) by uuid (the Node's uid) or name, as Zun's

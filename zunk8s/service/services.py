@@ -22,6 +22,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     rebuilds   rebuild (service/rebuilding.py)
     freezer    pause / unpause through the node agent (service/freezing.py)
     stats      stats, measured by the node agent (service/stats.py)
+    quotas     Zun's quotas and quota classes, and the check at create (service/quotas.py)
     committer  commit through the node agent; committed images found again by name (service/committing.py, images.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
@@ -53,6 +54,7 @@ from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.power import Power
+from zunk8s.service.quotas import Quotas
 from zunk8s.service.rebuilding import Rebuilds
 from zunk8s.service.reconciler import Reconciler
 from zunk8s.service.recovery import Recovery
@@ -95,6 +97,7 @@ class Services:
     freezer: Freezer
     stats: Stats
     committer: Committer
+    quotas: Quotas
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -138,6 +141,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     pod_ranges = PodRanges.of(settings.network.pod_cidrs)
     images = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
     mounts = Mounts(gateway=gateway, helper_image=settings.images.helper_image)
+    quotas = Quotas(gateway=gateway, registry=registry, namespace_prefix=k.namespace_prefix, defaults=settings.quota)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
     recovery = Recovery(
         gateway=gateway,
@@ -160,7 +164,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
-        networks=networks, isolation=isolation, images=images, mounts=mounts, namespace_prefix=k.namespace_prefix,
+        networks=networks, isolation=isolation, images=images, mounts=mounts, quotas=quotas,
+        namespace_prefix=k.namespace_prefix,
     )
     return Services(
         registry=registry,
@@ -194,6 +199,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
         stats=Stats(gateway=gateway, pods=pods, lease_namespace=settings.agent.lease_namespace),
         rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=images, stop_timeout=k.stop_timeout),
+        quotas=quotas,
         committer=Committer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace,
                             registry=settings.images.commit_registry),
         attachments=Attachments(

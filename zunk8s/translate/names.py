@@ -14,12 +14,22 @@ def project_hash(project_id: str) -> str:
     return hashlib.sha256(project_id.encode()).hexdigest()[:20]
 
 
+# zunk8s's own namespace of an installation (what is not a project's: the quota classes).
+SYSTEM_SUFFIX = "zunk8s-system"
+
+
 def namespace_for(project_id: str, prefix: str) -> str:
-    """One namespace per project: prefix + id when that is a DNS label, else prefix + hash."""
+    """One namespace per project: prefix + id when that is a DNS label (and not the system
+    namespace's name), else prefix + hash."""
     candidate = (prefix + project_id).lower()
-    if project_id == project_id.lower() and len(candidate) <= 63 and _DNS_LABEL.match(candidate):
+    if (project_id == project_id.lower() and len(candidate) <= 63 and _DNS_LABEL.match(candidate)
+            and project_id != SYSTEM_SUFFIX):
         return candidate
     return f"{prefix}{project_hash(project_id)}"
+
+
+def system_namespace(prefix: str) -> str:
+    return prefix + SYSTEM_SUFFIX
 
 
 def pod_name(uuid: str, generation: int) -> str:

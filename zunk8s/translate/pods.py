@@ -17,6 +17,8 @@ from zunk8s.translate.mounts import pod_parts
 from zunk8s.translate.names import CONTAINER_NAME, default_hostname
 from zunk8s.translate.quantities import cpu_quantity, disk_quantity, memory_quantity
 
+# The Node label create's ``availability_zone`` selects by (and /v1/availability_zones lists).
+ZONE_LABEL = "topology.kubernetes.io/zone"
 PULL_POLICY = {"always": "Always", "ifnotpresent": "IfNotPresent", "never": "Never"}
 RESTART_POLICY = {"no": "Never", "always": "Always", "on-failure": "OnFailure", "unless-stopped": "Always"}
 
@@ -149,7 +151,7 @@ def build_pod(
         spec["runtimeClassName"] = record.runtime
     node_selector = dict(options.node_selector)
     if record.availability_zone:
-        node_selector["topology.kubernetes.io/zone"] = record.availability_zone
+        node_selector[ZONE_LABEL] = record.availability_zone
     if node_selector:
         spec["nodeSelector"] = node_selector
     if record.requested_host:

@@ -69,6 +69,13 @@ ZUN: list[tuple[str, str, str]] = [
     ("network:delete", "role:admin", "network.py"),
     ("container:actions", OWNER, "container_action.py"),
     ("container:action:events", ADMIN, "container_action.py"),
+    ("availability_zones:get_all", OWNER, "availability_zone.py"),
+    ("quota:update", ADMIN, "quota.py"),
+    ("quota:delete", ADMIN, "quota.py"),
+    ("quota:get", OWNER, "quota.py"),
+    ("quota:get_default", OWNER, "quota.py"),
+    ("quota_class:update", ADMIN, "quota_class.py"),
+    ("quota_class:get", ADMIN, "quota_class.py"),
 ]
 
 BY_NAME = {d.name: d for d in DEFAULTS}
