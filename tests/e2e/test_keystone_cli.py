@@ -262,3 +262,26 @@ def zun_cli(keystone: Keystone, user: str, *args: str) -> str:
     proc = subprocess.run([ZUN, *args], env=login_env(keystone, user), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, (user, args, proc.stdout, proc.stderr)
     return proc.stdout
+
+
+def test_quotas_through_the_cli(ks_server: Server, keystone: Keystone, cluster: Cluster) -> None:
+    """`openstack appcontainer quota update/get/delete` (admin sets, a member reads its own) and
+    a `run` past the quota refused with Zun's words; `availability zone list` for a member."""
+    project = json.loads(osc(keystone, "bob", "token", "issue", "-f", "json").stdout)["project_id"]
+    refused = osc(keystone, "bob", "appcontainer", "quota", "update", "--containers", "1", project, check=False)
+    assert refused.returncode != 0 and "quota:update" in refused.stderr, refused.stderr
+    updated = json.loads(osc(keystone, "admin", "appcontainer", "quota", "update", "--containers", "1", project,
+                             "-f", "json").stdout)
+    assert updated["containers"] == 1
+    try:
+        osc(keystone, "bob", "appcontainer", "create", "--name", "q-1", cluster.image, "sleep", "3600")
+        over = osc(keystone, "bob", "appcontainer", "create", "--name", "q-2", cluster.image, "sleep", "3600", check=False)
+        assert over.returncode != 0 and "Quota exceeded for resources: ['containers']" in over.stderr, over.stderr
+        usages = json.loads(osc(keystone, "bob", "appcontainer", "quota", "get", "--usages", project, "-f", "json").stdout)
+        assert usages["containers"] == {"limit": 1, "in_use": 1}, usages
+        zones = osc(keystone, "bob", "appcontainer", "availability", "zone", "list", "-f", "json")
+        assert isinstance(json.loads(zones.stdout), list)
+    finally:
+        osc(keystone, "admin", "appcontainer", "quota", "delete", project)
+        osc(keystone, "bob", "appcontainer", "delete", "q-1", check=False)
+    assert json.loads(osc(keystone, "bob", "appcontainer", "quota", "get", project, "-f", "json").stdout)["containers"] == 40
