@@ -1,5 +1,7 @@
 """create's mounts for real: a bind mount injects a file the container reads and writes; a volume
-mount gives the container an existing claim of the project, or a new one removed with it."""
+mount gives the container an existing claim of the project, or a new one removed with it (claims
+are filled by the local cluster's default StorageClass: the controller manager's hostPath
+provisioner)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import secrets
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -100,32 +102,12 @@ async def test_bad_mounts_are_refused_before_anything_is_made(
     assert r.status == 400 and "only supported from version 1.11" in r.body["errors"][0]["detail"], r.body
 
 
-@pytest.fixture
-def volume(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PersistentVolume on the real node (hostPath, no StorageClass): what a claim binds to on
-    this cluster, which has no provisioner."""
-    name = f"zt-pv-{secrets.token_hex(3)}"
-    path = tmp_path_factory.mktemp("pv")
-    path.chmod(0o777)
-    pv = {"apiVersion": "v1", "kind": "PersistentVolume",
-          "metadata": {"name": name, "labels": {"zunk8s-test": "true"}},
-          "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
-                   "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(path)},
-                   "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                       {"key": "kubernetes.io/hostname", "operator": "In", "values": [cluster.node]}]}]}}}}
-    kubectl(cluster, "apply", "-f", "-", stdin=json.dumps(pv))
-    try:
-        yield name
-    finally:
-        kubectl(cluster, "delete", "pv", name, "--wait=false", check=False)
-
-
-async def test_a_volume_mount_of_an_existing_claim(zun: ZunAPI, cluster: Cluster, ns_prefix: str, volume: str) -> None:
+async def test_a_volume_mount_of_an_existing_claim(zun: ZunAPI, cluster: Cluster, ns_prefix: str) -> None:
     first = await zun.create(run=False)  # the project's namespace, where its claims live
     namespace = namespace_for(P, ns_prefix)
+    # The local cluster's default StorageClass (the controller manager's hostPath provisioner).
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": namespace},
-             "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": volume,
-                      "resources": {"requests": {"storage": "1Gi"}}}}
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
     kubectl(cluster, "apply", "-f", "-", stdin=json.dumps(claim))
     writer = await zun.create(run=True, mounts=[{"source": "data", "destination": "/data"}],
                               command=["sh", "-c", "echo kept > /data/f; sleep 3600"])
@@ -143,7 +125,7 @@ async def test_a_volume_mount_of_an_existing_claim(zun: ZunAPI, cluster: Cluster
 
 
 async def test_a_volume_mount_of_a_size_makes_a_claim_removed_with_the_container(
-    zun: ZunAPI, cluster: Cluster, ns_prefix: str, volume: str
+    zun: ZunAPI, cluster: Cluster, ns_prefix: str
 ) -> None:
     c = await zun.create(run=True, mounts=[{"size": 1, "destination": "/scratch"}],
                          command=["sh", "-c", "echo ok > /scratch/f && cat /scratch/f; sleep 3600"])
@@ -152,9 +134,12 @@ async def test_a_volume_mount_of_a_size_makes_a_claim_removed_with_the_container
     await logs_with(zun, uuid, "ok")
     namespace = namespace_for(P, ns_prefix)
     pvc = json.loads(kubectl(cluster, "-n", namespace, "get", "pvc", f"zun-{uuid}-v0", "-o", "json").stdout)
-    assert pvc["spec"]["volumeName"] == volume and pvc["metadata"]["ownerReferences"][0]["name"] == uuid
+    assert pvc["metadata"]["ownerReferences"][0]["name"] == uuid and pvc["status"]["capacity"]["storage"] == "1Gi"
+    volume = pvc["spec"]["volumeName"]  # provisioned for it (the local cluster's default StorageClass)
     await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"})
-    deadline = time.monotonic() + 60
-    while kubectl(cluster, "-n", namespace, "get", "pvc", f"zun-{uuid}-v0", check=False).returncode == 0:
-        assert time.monotonic() < deadline, "the new claim outlived its container"
+    deadline = time.monotonic() + 90
+    # The claim goes with the container, and its volume with the claim (reclaim policy Delete).
+    while (kubectl(cluster, "-n", namespace, "get", "pvc", f"zun-{uuid}-v0", check=False).returncode == 0
+           or kubectl(cluster, "get", "pv", volume, check=False).returncode == 0):
+        assert time.monotonic() < deadline, "the new claim or its volume outlived the container"
         await asyncio.sleep(0.5)

@@ -113,10 +113,6 @@ def _binds(record: Record) -> list[Obj]:
     return [m for m in record.mounts or [] if m.get("type") == "bind"]
 
 
-def has_binds(record: Record) -> bool:
-    return bool(_binds(record))
-
-
 def files_secret(record: Record, namespace: str, *, labels: Mapping[str, str], owner: Obj) -> Obj | None:
     """The injected files' contents (keys ``f0``, ``f1``... in the order given); None without any."""
     binds = _binds(record)
@@ -146,11 +142,6 @@ def new_claims(record: Record, namespace: str, *, labels: Mapping[str, str], own
         for i, m in enumerate(record.mounts or [])
         if m.get("type") == "volume" and "size" in m
     ]
-
-
-def claims_used(record: Record) -> list[str]:
-    """The existing claims the container mounts (``source`` volume mounts)."""
-    return [str(m["source"]) for m in record.mounts or [] if m.get("type") == "volume" and "source" in m]
 
 
 def pod_parts(record: Record, *, helper_image: str) -> tuple[list[Obj], list[Obj], list[Obj]]:

@@ -145,6 +145,3 @@ def classes_body(namespace: str, classes: Mapping[str, Mapping[str, int]], *, la
         "data": {name: json.dumps(dict(limits), sort_keys=True) for name, limits in classes.items()},
     }
 
-
-def all_classes(classes: Obj | None) -> dict[str, dict[str, int]]:
-    return {name: _limits(v) for name, v in ((classes or {}).get("data") or {}).items()}
