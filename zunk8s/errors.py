@@ -73,6 +73,24 @@ class PolicyNotAuthorized(ZunError):
         super().__init__(f"Policy doesn't allow {rule} to be performed.")
 
 
+class ImageNotFound(ZunError):
+    """Zun's ImageNotFound: an Invalid, so a 400 (not a 404) for an unknown image id."""
+
+    status = 400
+    code = "image-not-found"
+
+    def __init__(self, ident: str) -> None:
+        super().__init__(f"Image {ident} could not be found.")
+
+
+class ImageAlreadyExists(ZunError):
+    status = 409
+    code = "image-already-exists"
+
+    def __init__(self, repo: str, tag: str) -> None:
+        super().__init__(f"An image with tag {tag} and repo {repo} already exists.")
+
+
 class OverQuota(ZunError):
     """Zun's OverQuota: a create that would take the project past its quota (sorted resources,
     written as Zun writes the list)."""

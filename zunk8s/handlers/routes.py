@@ -7,12 +7,21 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from zunk8s.errors import NotImplementedOnKubernetes
-from zunk8s.handlers import actions, container_actions, containers, hosts, neutron, quotas, versions, zun_services
+from zunk8s.handlers import (
+    actions,
+    container_actions,
+    containers,
+    hosts,
+    images,
+    neutron,
+    quotas,
+    versions,
+    zun_services,
+)
 
 # Zun v1 resources zunk8s does not serve yet, and why; each answers a Zun-shaped 501 (every
 # method, every sub-path) rather than a bare "Not Found".
 NOT_YET: dict[str, str] = {
-    "images": "zunk8s does not manage images yet: Kubernetes pulls them from registries at start.",
     "networks": "zunk8s does not manage networks yet.",
     "capsules": "zunk8s does not serve capsules yet.",
     "registries": "zunk8s does not serve registries yet.",
@@ -57,6 +66,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route("*", f"{prefix}/services", service_actions)
         app.router.add_route("*", f"{prefix}/services/{{rest:.*}}", service_actions)
         quotas.add_routes(app, prefix)
+        images.add_routes(app, prefix)
         for resource, why in NOT_YET.items():
             handler = _not_yet(why)
             app.router.add_route("*", f"{prefix}/{resource}", handler)

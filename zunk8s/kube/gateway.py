@@ -307,6 +307,28 @@ class KubeGateway:
             return None
         return obj
 
+    async def list_images(self, namespace: str) -> list[Obj]:
+        body = await self._http.request("GET", crd.image_path(namespace))
+        items: list[Obj] = body.get("items") or []
+        return items
+
+    async def find_image(self, name: str) -> Obj | None:
+        """This installation's ZunImage of that name in whichever namespace (an admin's lookup by
+        id). ``name`` must be a valid object name: it goes into a field selector."""
+        params = {"labelSelector": L.managed_selector(self.instance), "fieldSelector": f"metadata.name={name}"}
+        body = await self._http.request("GET", crd.ALL_IMAGES_PATH, params=params)
+        items: list[Obj] = body.get("items") or []
+        return items[0] if items else None
+
+    async def patch_image(self, namespace: str, name: str, patch: Obj) -> None:
+        await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
+
+    async def delete_image(self, namespace: str, name: str) -> None:
+        try:
+            await self._http.request("DELETE", crd.image_path(namespace, name))
+        except KubeNotFound:
+            pass
+
     async def save_image(self, body: Obj) -> Obj:
         """Make the ZunImage ``body`` describes, or make an existing one (a commit to the same
         name again) say what it says."""

@@ -5,8 +5,8 @@ zun_service), so a ``policy.yaml`` written for Zun works here unchanged.
 As in Zun, the container rules spell ``is_admin:True or project_id:%(project_id)s`` and
 ``rule:context_is_admin`` out rather than pointing at ``rule:admin_or_owner`` and
 ``rule:admin_api``: overriding those two names in a file changes no container rule.
-Descriptions are ours. Zun's image, capsule and registry rules are left out: zunk8s serves
-none of those endpoints yet.
+Descriptions are ours. Zun's capsule and registry rules are left out: zunk8s serves neither
+endpoint yet.
 """
 
 from __future__ import annotations
@@ -183,6 +183,15 @@ QUOTA_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("quota_class:get", RULE_ADMIN_API, "Show a quota class.", _op("GET", "/v1/quota_classes/{quota_class_name}")),
 )
 
+# zun/common/policies/image.py: only search is for any project member.
+IMAGE_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
+    _rule("image:pull", RULE_ADMIN_API, "Pull an image onto a host.", _op("POST", "/v1/images")),
+    _rule("image:get_all", RULE_ADMIN_API, "List a project's images.", _op("GET", "/v1/images")),
+    _rule("image:get_one", RULE_ADMIN_API, "Show an image.", _op("GET", "/v1/images/{image_id}")),
+    _rule("image:search", RULE_ADMIN_OR_OWNER, "Search for an image.", _op("GET", "/v1/images/{image_ident}/search")),
+    _rule("image:delete", RULE_ADMIN_API, "Delete an image.", _op("DELETE", "/v1/images/{image_id}")),
+)
+
 HOST_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("host:get_all", RULE_ADMIN_API, "List the compute hosts.", _op("GET", "/v1/hosts")),
     _rule("host:get", RULE_ADMIN_API, "Show a compute host.", _op("GET", "/v1/hosts/{host_ident}")),
@@ -205,6 +214,7 @@ ZUN_SERVICE_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
 DEFAULTS: Final[tuple[RuleDefault, ...]] = (
     *BASE,
     *CONTAINER_RULES,
+    *IMAGE_RULES,
     *ZUN_SERVICE_RULES,
     *HOST_RULES,
     *NETWORK_RULES,

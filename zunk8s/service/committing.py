@@ -38,6 +38,7 @@ async def record_image(gateway: KubeGateway, entry: Entry, ask: commit.Ask, done
               L.PROJECT: project_hash(entry.record.project_id)}
     await gateway.save_image(commit.image_object(
         namespace=entry.namespace, a=ask, answer=done, project_id=entry.record.project_id, container=entry.uuid,
+        host=entry.status.host,
         labels=labels, created=zun_timestamp(now_utc()),
     ))
 

@@ -83,6 +83,13 @@ class Hosts:
         name = str(node["metadata"].get("name"))
         return host_fields(node, self._usage().get(name, Usage()))
 
+    async def hostname(self, ident: str) -> str | None:
+        """The name of the host ``ident`` (a uuid or a name, as ``get`` finds it); None if none."""
+        try:
+            return str((await self.get(ident))["hostname"])
+        except ComputeNodeNotFound:
+            return None
+
     async def require(self, name: str) -> None:
         """A create's requested host must be a host, named as Zun names it (ComputeNode.get_by_name);
         RequestedHostNotFound (404) otherwise."""

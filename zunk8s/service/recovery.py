@@ -20,13 +20,14 @@ from zunk8s.errors import ContainerNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
 from zunk8s.service.committing import record_image
+from zunk8s.service.images import PULL_WAIT
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.mounts import Mounts
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
-from zunk8s.translate import commit, freeze
+from zunk8s.translate import commit, freeze, images
 from zunk8s.translate import labels as L
 from zunk8s.translate.statuschanges import Changes, not_running
 
@@ -202,6 +203,13 @@ class Recovery:
             created = meta.get("creationTimestamp")
             if meta.get("deletionTimestamp") or not created or seconds_since_kube_time(created, now) < ORPHAN_GRACE_SECONDS:
                 continue  # its record may not have reached this replica's cache yet
+            if images.PULL_LABEL in (meta.get("labels") or {}):
+                # An image pull's Pod (service/images.py), which its pull removes; one its
+                # replica left behind (it died) goes once no pull could still want it.
+                if seconds_since_kube_time(created, now) > PULL_WAIT + ORPHAN_GRACE_SECONDS:
+                    log.info("deleting_stale_pull_pod", namespace=namespace, pod=name)
+                    await self._gw.delete_pod(namespace, name, grace_seconds=0)
+                continue
             key = (namespace, str((meta.get("labels") or {}).get(L.UUID)))
             # The record as it is now, not as it was when this sweep began: a sweep over
             # thousands of containers outlasts ORPHAN_GRACE_SECONDS, and the Pods of records

@@ -22,6 +22,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     rebuilds   rebuild (service/rebuilding.py)
     freezer    pause / unpause through the node agent (service/freezing.py)
     stats      stats, measured by the node agent (service/stats.py)
+    images     /v1/images: a project's committed and pulled images (service/images.py)
     quotas     Zun's quotas and quota classes, and the check at create (service/quotas.py)
     committer  commit through the node agent; committed images found again by name (service/committing.py, images.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
@@ -45,7 +46,7 @@ from zunk8s.service.deleting import Deletion
 from zunk8s.service.freezing import Freezer
 from zunk8s.service.health import Health
 from zunk8s.service.hosts import Hosts
-from zunk8s.service.images import CommittedImages
+from zunk8s.service.images import CommittedImages, Images
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.logs import Logs
 from zunk8s.service.mounts import Mounts
@@ -98,6 +99,7 @@ class Services:
     stats: Stats
     committer: Committer
     quotas: Quotas
+    images: Images
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -139,7 +141,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         lock_ttl=settings.lock_ttl,
     )
     pod_ranges = PodRanges.of(settings.network.pod_cidrs)
-    images = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
+    committed = CommittedImages(gateway=gateway, registry=settings.images.commit_registry)
     mounts = Mounts(gateway=gateway, helper_image=settings.images.helper_image)
     quotas = Quotas(gateway=gateway, registry=registry, namespace_prefix=k.namespace_prefix, defaults=settings.quota)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
@@ -164,7 +166,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
-        networks=networks, isolation=isolation, images=images, mounts=mounts, quotas=quotas,
+        networks=networks, isolation=isolation, images=committed, mounts=mounts, quotas=quotas,
         namespace_prefix=k.namespace_prefix,
     )
     return Services(
@@ -198,7 +200,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         isolation=isolation,
         freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
         stats=Stats(gateway=gateway, pods=pods, lease_namespace=settings.agent.lease_namespace),
-        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=images, stop_timeout=k.stop_timeout),
+        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=committed, stop_timeout=k.stop_timeout),
+        images=Images(gateway=gateway, pods=pods, hosts=hosts, tasks=tasks, namespace_prefix=k.namespace_prefix),
         quotas=quotas,
         committer=Committer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace,
                             registry=settings.images.commit_registry),

@@ -297,8 +297,8 @@ def pinned(reference: str, digest: str) -> str:
     return f"{name}@{digest}"
 
 
-def image_object(*, namespace: str, a: Ask, answer: Answer, project_id: str, container: str, labels: Mapping[str, str],
-                 created: str) -> Obj:
+def image_object(*, namespace: str, a: Ask, answer: Answer, project_id: str, container: str, host: str | None,
+                 labels: Mapping[str, str], created: str) -> Obj:
     """The ZunImage of a finished commit (translate/crd.py), with Zun's image fields."""
     return {
         "apiVersion": crd.API_VERSION,
@@ -306,7 +306,7 @@ def image_object(*, namespace: str, a: Ask, answer: Answer, project_id: str, con
         "metadata": {"name": a.image, "namespace": namespace, "labels": dict(labels)},
         "spec": {
             "uuid": a.image, "repo": a.repository, "tag": a.tag, "image_id": answer.digest, "size": answer.size,
-            "project_id": project_id, "container_uuid": container, "reference": a.reference,
+            "project_id": project_id, "host": host, "container_uuid": container, "reference": a.reference,
             "image_ref": pinned(a.reference, str(answer.digest)), "created_at": created,
         },
     }

@@ -149,3 +149,6 @@ def record_path(namespace: str, name: str | None = None) -> str:
 
 
 ALL_RECORDS_PATH = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+
+# Committed and pulled images of every namespace (an admin finds any by id).
+ALL_IMAGES_PATH = f"/apis/{GROUP}/{VERSION}/{IMG_PLURAL}"

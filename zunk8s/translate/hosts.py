@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from zunk8s.errors import ComputeNodeNotFound, InvalidParameterValue
+from zunk8s.errors import ComputeNodeNotFound
 from zunk8s.records import Record
+from zunk8s.translate.paging import page
 from zunk8s.translate.quantities import parse_quantity
 
 # The view's keys in Zun's order (ComputeNode.fields filtered by hosts_view._basic_keys;
@@ -151,25 +152,9 @@ def with_links(fields: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     return {k: links if k == "links" else fields[k] for k in HOST_KEYS}
 
 
-def _sort_value(value: Any) -> tuple[int, Any]:
-    # None sorts first, as NULLs do in MySQL ascending order.
-    return (0, "") if value is None else (1, value)
-
-
 def page_hosts(
     hosts: Sequence[Mapping[str, Any]], *, sort_key: str, sort_dir: str, marker: str | None, limit: int
 ) -> list[Mapping[str, Any]]:
-    """Zun's host list order (``sort_key``, then uuid), after the host whose uuid is ``marker``,
-    at most ``limit``. Zun looks the marker up (404) before its DB checks the sort key (400)."""
-    if marker is not None and not any(h.get("uuid") == marker for h in hosts):
-        raise ComputeNodeNotFound(marker)
-    if sort_key not in SORT_KEYS:
-        # zun/db/sqlalchemy/api.py _paginate_query's words.
-        raise InvalidParameterValue(f'The sort_key value "{sort_key}" is an invalid field for sorting')
-    ordered = sorted(
-        hosts, key=lambda h: (_sort_value(h.get(sort_key)), str(h.get("uuid"))), reverse=sort_dir == "desc"
-    )
-    if marker is not None:
-        index = next(i for i, h in enumerate(ordered) if h.get("uuid") == marker)
-        ordered = ordered[index + 1 :]
-    return ordered[:limit]
+    """Zun's host list order (translate/paging.py); an unknown marker is Zun's 404 for a host."""
+    return page(hosts, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit, sort_keys=SORT_KEYS,
+                missing=ComputeNodeNotFound)
