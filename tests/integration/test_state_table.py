@@ -55,7 +55,9 @@ CALLS: dict[str, tuple[str, str, dict[str, str], Any, str, str | None, int | dic
     "logs": ("GET", "logs", {}, None, "1.40", None, 200),
     "get_archive": ("GET", "get_archive", {"path": "/etc"}, None, "1.40", None, ARCHIVE),
     "put_archive": ("POST", "put_archive", {"path": "/tmp"}, {"data": _tar_b64()}, "1.40", None, ARCHIVE),
-    "commit": ("POST", "commit", {"repository": "r"}, None, "1.40", None, 501),
+    # After the state check: no node agent serves the node here (Running), and a container stopped
+    # with timeout 0 was killed, so its filesystem is gone (Stopped): 409s saying so.
+    "commit": ("POST", "commit", {"repository": "r"}, None, "1.40", None, 409),
     "update": ("PATCH", "", {}, {"name": "renamed-x"}, "1.40", None, 200),
     "resize_container": ("POST", "resize_container", {}, None, "1.40", None, 202),  # no change asked: none made
     "add_security_group": ("POST", "add_security_group", {"name": "sg"}, None, "1.14", None, 400),  # no group "sg": Zun's 400, after its state check

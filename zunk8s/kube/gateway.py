@@ -592,6 +592,14 @@ class KubeGateway:
         self._pods.upsert_local(obj)
         return self.cached_pod(namespace, name)
 
+    async def whole_pod(self, namespace: str, name: str) -> Obj | None:
+        """The Pod as the API server has it, every field (the cache keeps a slim copy)."""
+        try:
+            obj: Obj = await self._http.request("GET", pod_path(namespace, name))
+        except KubeNotFound:
+            return None
+        return obj
+
     async def pod_events(self, namespace: str, name: str) -> list[Obj]:
         """The events Kubernetes recorded about one Pod (kubelet probe failures, kills)."""
         body = await self._http.request(

@@ -109,8 +109,8 @@ class Images:
         name = pod["metadata"]["name"]
         try:
             await self._gw.create_pod(pod)
-            await self._pods.wait_pod(namespace, name, lambda p: images.pulled(p) is not None, timeout=PULL_WAIT)
-            outcome = images.pulled(self._gw.cached_pod(namespace, name))
+            await self._pods.wait_pod(namespace, name, images.pull_ended, timeout=PULL_WAIT)
+            outcome = images.pulled(await self._gw.whole_pod(namespace, name))
             if outcome is None or outcome.image_id is None:
                 log.warning("image_pull_failed", image=uuid, error=outcome.error if outcome else f"no answer in {PULL_WAIT:.0f} s")
                 return

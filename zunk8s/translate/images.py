@@ -142,8 +142,20 @@ class Pulled:
 _FAILED_PULLS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable")
 
 
+def pull_ended(pod: Mapping[str, Any] | None) -> bool:
+    """Whether the pull is over, from what zunk8s's Pod cache keeps of a Pod (its container's
+    state: started or failed to start, both after the image is in; or a failed pull)."""
+    if pod is None:
+        return True
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        if "running" in state or "terminated" in state or (state.get("waiting") or {}).get("reason") in _FAILED_PULLS:
+            return True
+    return False
+
+
 def pulled(pod: Mapping[str, Any] | None) -> Pulled | None:
-    """The pull's outcome from its Pod; None while it goes on."""
+    """The pull's outcome from its whole Pod (the cache keeps no image id); None while it goes on."""
     if pod is None:
         return Pulled(image_id=None, error="the pull's Pod went away")
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:

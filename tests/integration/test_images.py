@@ -1,0 +1,83 @@
+"""/v1/images against the real cluster: an admin pulls an image onto the real node (the kubelet's
+own pull, through a short-lived Pod), lists, shows and deletes it; a member gets Zun's 403."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.conftest import Cluster
+from tests.integration.conftest import make_settings
+from tests.integration.zunapi import ZunAPI
+from zunk8s.app import create_app
+
+ADMIN = "admin"
+
+
+@pytest.fixture(scope="module")
+async def zun(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
+    async with TestClient(TestServer(create_app(make_settings(cluster, ns_prefix)))) as c:
+        yield ZunAPI(c, image=cluster.image)
+
+
+async def pulled(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN)
+        assert r.status == 200, r.body
+        if r.body["image_id"]:
+            return dict(r.body)
+        assert time.monotonic() < deadline, r.body
+        await asyncio.sleep(0.5)
+
+
+async def test_pull_list_show_delete(zun: ZunAPI, cluster: Cluster) -> None:
+    # The cluster's registry has zunk8s's own image (pushed by deploy/build-image).
+    repo, tag = cluster.helper_image.rsplit(":", 1)
+    r = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN)
+    assert r.status == 202, r.body
+    assert r.headers["Location"].endswith(f"/v1/images/{r.body['uuid']}")
+    assert list(r.body) == ["uuid", "links", "image_id", "project_id", "repo", "tag", "size", "host"]
+    assert (r.body["repo"], r.body["tag"], r.body["host"], r.body["image_id"]) == (repo, tag, cluster.node, None)
+    uuid = r.body["uuid"]
+    shown = await pulled(zun, uuid)
+    assert shown["image_id"].startswith("sha256:") or "@sha256:" in shown["image_id"], shown
+
+    again = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN)
+    assert again.status == 409 and again.body["errors"][0]["detail"] == f"An image with tag {tag} and repo {repo} already exists."
+    listed = await zun.call("GET", "/v1/images", roles=ADMIN)
+    assert [i["uuid"] for i in listed.body["images"]] == [uuid] and listed.body["next"] is None
+    paged = await zun.call("GET", "/v1/images", params={"limit": "1", "sort_key": "repo"}, roles=ADMIN)
+    assert paged.body["next"].endswith(f"sort_key=repo&sort_dir=asc&limit=1&marker={uuid}")
+
+    # Zun's policy: admins only; a member's 403 names the rule.
+    for method, path in (("GET", "/v1/images"), ("GET", f"/v1/images/{uuid}"), ("DELETE", f"/v1/images/{uuid}")):
+        r = await zun.call(method, path)
+        assert r.status == 403 and "image:" in r.body["errors"][0]["detail"], (method, path, r.body)
+
+    r = await zun.call("DELETE", f"/v1/images/{uuid}", roles=ADMIN)
+    assert r.status == 200 and r.body is None, r.body
+    r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN)
+    assert r.status == 400 and r.body["errors"][0]["detail"] == f"Image {uuid} could not be found."
+
+
+@pytest.mark.parametrize("body,status,words", [
+    ({"repo": "busybox"}, 400, "'host' is a required property"),
+    ({"repo": "busybox", "host": "no-such-node"}, 400, "The host no-such-node does not exist."),
+    ({"repo": "busybox", "host": "h1", "x": 1}, 400, "('x' was unexpected)"),
+    ({"repo": "!", "host": "h1"}, 400, "Invalid input for field 'repo'"),
+    ({"repo": "busybox", "host": "h1", "size": "12T"}, 400, "Invalid input for field 'size'"),
+])
+async def test_bad_pulls(zun: ZunAPI, body: dict[str, Any], status: int, words: str) -> None:
+    r = await zun.call("POST", "/v1/images", json=body, roles=ADMIN)
+    assert r.status == status and words in r.body["errors"][0]["detail"], r.body
+
+
+async def test_search_says_why_not(zun: ZunAPI) -> None:
+    r = await zun.call("GET", "/v1/images/busybox/search")
+    assert r.status == 501 and "does not search registries" in r.body["errors"][0]["detail"], r.body
