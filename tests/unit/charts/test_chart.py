@@ -50,7 +50,7 @@ EXPECTED_RULES = {
     ("zunk8s.openstack.org", "zuncontainers/status", (), ("patch",)),
     ("zunk8s.openstack.org", "securitygroups", (), ("create", "delete", "get", "list", "patch")),
     ("zunk8s.openstack.org", "networks", (), ("create", "delete", "get", "list", "patch")),
-    ("zunk8s.openstack.org", "zunimages", (), ("create", "get", "list", "patch")),
+    ("zunk8s.openstack.org", "zunimages", (), ("create", "delete", "get", "list", "patch")),
     ("", "pods", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("", "pods/resize", (), ("patch",)),
     ("", "pods/log", (), ("get",)),
