@@ -72,6 +72,7 @@ async def test_pull_list_show_delete(zun: ZunAPI, cluster: Cluster) -> None:
     ({"repo": "busybox", "host": "h1", "x": 1}, 400, "('x' was unexpected)"),
     ({"repo": "!", "host": "h1"}, 400, "Invalid input for field 'repo'"),
     ({"repo": "busybox", "host": "h1", "size": "12T"}, 400, "Invalid input for field 'size'"),
+    ({"repo": "busybox", "host": "h1", "size": "12", "tag": "v1"}, 400, "takes tag, size from the pull itself"),
 ])
 async def test_bad_pulls(zun: ZunAPI, body: dict[str, Any], status: int, words: str) -> None:
     r = await zun.call("POST", "/v1/images", json=body, roles=ADMIN)

@@ -59,6 +59,12 @@ def check_pull(body: Any) -> tuple[str, str]:
     policy = body.get("image_pull_policy")
     if policy is not None and policy not in _POLICIES:
         raise BadPull(f"Invalid input for field 'image_pull_policy'. Value: '{policy}'. It is not one of {sorted(_POLICIES)}.")
+    # Valid for Zun's schema, but Zun overwrites or drops them (tag, image_pull_policy) or takes
+    # them on trust (image_id, size): zunk8s learns them from the pull, and says so.
+    given = [k for k in ("tag", "image_id", "size", "image_pull_policy") if body.get(k) is not None]
+    if given:
+        raise BadPull(f"zunk8s takes {', '.join(given)} from the pull itself: give the image as 'repo' "
+                      "(with its ':tag') and the 'host' to pull it onto.")
     return str(body["repo"]), str(body["host"])
 
 
