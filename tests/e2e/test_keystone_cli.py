@@ -285,3 +285,24 @@ def test_quotas_through_the_cli(ks_server: Server, keystone: Keystone, cluster: 
         osc(keystone, "admin", "appcontainer", "quota", "delete", project)
         osc(keystone, "bob", "appcontainer", "delete", "q-1", check=False)
     assert json.loads(osc(keystone, "bob", "appcontainer", "quota", "get", project, "-f", "json").stdout)["containers"] == 40
+
+
+def test_images_through_the_cli(ks_server: Server, keystone: Keystone, cluster: Cluster) -> None:
+    """`openstack appcontainer image pull/list/show/delete` as an admin (Zun's policy: admins
+    only); the pull is the kubelet's, onto the real node."""
+    pulled = json.loads(osc(keystone, "admin", "appcontainer", "image", "pull", cluster.helper_image, cluster.node,
+                            "-f", "json").stdout)
+    uuid = pulled["uuid"]
+    deadline = time.monotonic() + 60
+    while not (shown := json.loads(osc(keystone, "admin", "appcontainer", "image", "show", uuid, "-f", "json").stdout))["image_id"]:
+        assert time.monotonic() < deadline, shown
+        time.sleep(1)
+    assert shown["host"] == cluster.node and shown["repo"] == cluster.helper_image.rsplit(":", 1)[0]
+    listed = json.loads(osc(keystone, "admin", "appcontainer", "image", "list", "-f", "json").stdout)
+    assert uuid in {i["uuid"] for i in listed}, listed
+    refused = osc(keystone, "alice", "appcontainer", "image", "list", check=False)
+    assert refused.returncode != 0 and "image:get_all" in refused.stderr, refused.stderr
+    out = osc(keystone, "admin", "appcontainer", "image", "delete", uuid)
+    assert "has been accepted" in out.stdout, out.stdout
+    gone = osc(keystone, "admin", "appcontainer", "image", "show", uuid, check=False)
+    assert gone.returncode != 0 and f"Image {uuid} could not be found." in gone.stderr
