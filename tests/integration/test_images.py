@@ -26,11 +26,12 @@ async def zun(cluster: Cluster, ns_prefix: str) -> AsyncIterator[ZunAPI]:
 
 
 async def pulled(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, Any]:
+    """The image once its id and size (the Node's figure, at the kubelet's next report) are in."""
     deadline = time.monotonic() + timeout
     while True:
         r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN)
         assert r.status == 200, r.body
-        if r.body["image_id"]:
+        if r.body["image_id"] and r.body["size"]:
             return dict(r.body)
         assert time.monotonic() < deadline, r.body
         await asyncio.sleep(0.5)
@@ -47,6 +48,7 @@ async def test_pull_list_show_delete(zun: ZunAPI, cluster: Cluster) -> None:
     uuid = r.body["uuid"]
     shown = await pulled(zun, uuid)
     assert shown["image_id"].startswith("sha256:") or "@sha256:" in shown["image_id"], shown
+    assert int(shown["size"]) > 10_000_000, shown  # zunk8s's image: tens of MB
 
     again = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN)
     assert again.status == 409 and again.body["errors"][0]["detail"] == f"An image with tag {tag} and repo {repo} already exists."

@@ -218,20 +218,43 @@ class KubeGateway:
     def forget_namespace(self, name: str) -> None:
         self._namespaces.discard(name)
 
+    # --- reads and deletes the kinds below share ------------------------------------------
+
+    async def _get_or_none(self, path: str) -> Obj | None:
+        try:
+            obj: Obj = await self._http.request("GET", path)
+        except KubeNotFound:
+            return None
+        return obj
+
+    async def _items(self, path: str, params: dict[str, str | int | bool | list[str]] | None = None) -> list[Obj]:
+        body = await self._http.request("GET", path, params=params)
+        items: list[Obj] = body.get("items") or []
+        return items
+
+    async def _find(self, all_path: str, name: str) -> Obj | None:
+        """This installation's object of that name in whichever namespace (an admin's lookup by
+        id). ``name`` must be a valid object name: it goes into a field selector."""
+        params: dict[str, str | int | bool | list[str]] = {
+            "labelSelector": L.managed_selector(self.instance), "fieldSelector": f"metadata.name={name}"}
+        items = await self._items(all_path, params)
+        return items[0] if items else None
+
+    async def _delete_quietly(self, path: str) -> None:
+        """Delete; already gone is done."""
+        try:
+            await self._http.request("DELETE", path)
+        except KubeNotFound:
+            pass
+
     # --- security groups (read live: few per project, and rule changes must see the latest) ----
 
     async def list_security_groups(self, namespace: str) -> list[Obj]:
         """Every SecurityGroup in a project's namespace (also those made with kubectl)."""
-        body = await self._http.request("GET", crd.security_group_path(namespace))
-        items: list[Obj] = body.get("items") or []
-        return items
+        return await self._items(crd.security_group_path(namespace))
 
     async def get_security_group(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", crd.security_group_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(crd.security_group_path(namespace, name))
 
     async def create_security_group(self, body: Obj) -> Obj:
         """KubeAlreadyExists when a group of that id exists (a default group another replica made)."""
@@ -247,40 +270,23 @@ class KubeGateway:
         return obj
 
     async def delete_security_group(self, namespace: str, name: str) -> None:
-        try:
-            await self._http.request("DELETE", crd.security_group_path(namespace, name))
-        except KubeNotFound:
-            pass
+        await self._delete_quietly(crd.security_group_path(namespace, name))
 
     # --- networks (read live, like security groups; shared ones from every namespace) --------
 
     async def list_networks(self, namespace: str) -> list[Obj]:
         """Every Network in a project's namespace (also those made with kubectl)."""
-        body = await self._http.request("GET", crd.network_path(namespace))
-        items: list[Obj] = body.get("items") or []
-        return items
+        return await self._items(crd.network_path(namespace))
 
     async def list_shared_networks(self) -> list[Obj]:
         """This installation's shared Networks, in every namespace (by their labels)."""
-        selector = f"{L.managed_selector(self.instance)},{L.SHARED}=true"
-        body = await self._http.request("GET", crd.ALL_NETWORKS_PATH, params={"labelSelector": selector})
-        items: list[Obj] = body.get("items") or []
-        return items
+        return await self._items(crd.ALL_NETWORKS_PATH, {"labelSelector": f"{L.managed_selector(self.instance)},{L.SHARED}=true"})
 
     async def find_network(self, name: str) -> Obj | None:
-        """This installation's Network of that name in whichever namespace (an admin's lookup by
-        id). ``name`` must be a valid object name: it goes into a field selector."""
-        params = {"labelSelector": L.managed_selector(self.instance), "fieldSelector": f"metadata.name={name}"}
-        body = await self._http.request("GET", crd.ALL_NETWORKS_PATH, params=params)
-        items: list[Obj] = body.get("items") or []
-        return items[0] if items else None
+        return await self._find(crd.ALL_NETWORKS_PATH, name)
 
     async def get_network(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", crd.network_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(crd.network_path(namespace, name))
 
     async def create_network(self, body: Obj) -> Obj:
         """KubeAlreadyExists when a network of that id exists (a default network another replica made)."""
@@ -293,41 +299,24 @@ class KubeGateway:
         return obj
 
     async def delete_network(self, namespace: str, name: str) -> None:
-        try:
-            await self._http.request("DELETE", crd.network_path(namespace, name))
-        except KubeNotFound:
-            pass
+        await self._delete_quietly(crd.network_path(namespace, name))
 
     # --- committed images (read live: one GET when a create names an image without a registry)
 
     async def get_image(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", crd.image_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(crd.image_path(namespace, name))
 
     async def list_images(self, namespace: str) -> list[Obj]:
-        body = await self._http.request("GET", crd.image_path(namespace))
-        items: list[Obj] = body.get("items") or []
-        return items
+        return await self._items(crd.image_path(namespace))
 
     async def find_image(self, name: str) -> Obj | None:
-        """This installation's ZunImage of that name in whichever namespace (an admin's lookup by
-        id). ``name`` must be a valid object name: it goes into a field selector."""
-        params = {"labelSelector": L.managed_selector(self.instance), "fieldSelector": f"metadata.name={name}"}
-        body = await self._http.request("GET", crd.ALL_IMAGES_PATH, params=params)
-        items: list[Obj] = body.get("items") or []
-        return items[0] if items else None
+        return await self._find(crd.ALL_IMAGES_PATH, name)
 
     async def patch_image(self, namespace: str, name: str, patch: Obj) -> None:
         await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
 
     async def delete_image(self, namespace: str, name: str) -> None:
-        try:
-            await self._http.request("DELETE", crd.image_path(namespace, name))
-        except KubeNotFound:
-            pass
+        await self._delete_quietly(crd.image_path(namespace, name))
 
     async def save_image(self, body: Obj) -> Obj:
         """Make the ZunImage ``body`` describes, or make an existing one (a commit to the same
@@ -343,11 +332,7 @@ class KubeGateway:
     # --- quotas: a project's ResourceQuota, the quota classes' ConfigMap (read live) ---------
 
     async def get_resource_quota(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
 
     async def save_resource_quota(self, body: Obj, *, hard_keys: Iterable[str]) -> None:
         """Make the ResourceQuota ``body`` describes, or make the existing one say it (its
@@ -366,17 +351,10 @@ class KubeGateway:
                 await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
 
     async def delete_resource_quota(self, namespace: str, name: str) -> None:
-        try:
-            await self._http.request("DELETE", f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
-        except KubeNotFound:
-            pass
+        await self._delete_quietly(f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
 
     async def get_configmap(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", configmap_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(configmap_path(namespace, name))
 
     async def merge_configmap(self, body: Obj) -> Obj:
         """Merge ``body``'s data keys into the ConfigMap (made if missing): other keys are kept,
@@ -404,11 +382,7 @@ class KubeGateway:
             pass
 
     async def get_claim(self, namespace: str, name: str) -> Obj | None:
-        try:
-            obj: Obj = await self._http.request("GET", _owned_path("PersistentVolumeClaim", namespace) + f"/{name}")
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(_owned_path("PersistentVolumeClaim", namespace) + f"/{name}")
 
     # --- a container's NetworkPolicy and Service (written whole, read only by the sweep) ----
 
@@ -439,11 +413,7 @@ class KubeGateway:
 
     async def get_lease(self, namespace: str, name: str) -> Obj | None:
         """A node agent's Lease (translate/freeze.py): whether it serves its node."""
-        try:
-            obj: Obj = await self._http.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
 
     # --- records ------------------------------------------------------------------------
 
@@ -594,11 +564,7 @@ class KubeGateway:
 
     async def whole_pod(self, namespace: str, name: str) -> Obj | None:
         """The Pod as the API server has it, every field (the cache keeps a slim copy)."""
-        try:
-            obj: Obj = await self._http.request("GET", pod_path(namespace, name))
-        except KubeNotFound:
-            return None
-        return obj
+        return await self._get_or_none(pod_path(namespace, name))
 
     async def pod_events(self, namespace: str, name: str) -> list[Obj]:
         """The events Kubernetes recorded about one Pod (kubelet probe failures, kills)."""
@@ -673,6 +639,12 @@ class KubeGateway:
         except KubeNotFound:
             return None
         return _slim_node(obj)
+
+    async def node_images(self, name: str) -> list[Obj]:
+        """The images a Node reports it holds (names, size), as its kubelet last said."""
+        node = await self._get_or_none(f"/api/v1/nodes/{quote(name, safe='')}")
+        images: list[Obj] = ((node or {}).get("status") or {}).get("images") or []
+        return images
 
     # --- configmaps (saved logs) ---------------------------------------------------------
 

@@ -5,6 +5,7 @@ image, as it does on Zun's Docker host (translate/commit.py); and Zun's /v1/imag
 
 from __future__ import annotations
 
+import asyncio
 import uuid as uuidlib
 from typing import Any
 
@@ -29,6 +30,8 @@ Obj = dict[str, Any]
 log = structlog.get_logger(__name__)
 # A pull of a large image over a slow link takes minutes; past this the image stays without an id.
 PULL_WAIT = 600.0
+# The kubelet updates its Node's image list every 10 s or so (nodeStatusUpdateFrequency).
+SIZE_TRIES, SIZE_WAIT = 7, 5.0
 
 
 class CommittedImages:
@@ -115,8 +118,14 @@ class Images:
                 log.warning("image_pull_failed", image=uuid, error=outcome.error if outcome else f"no answer in {PULL_WAIT:.0f} s")
                 return
             ref = pod["spec"]["containers"][0]["image"]
-            size = images.node_image_size(await self._gw.get_node(pod["spec"]["nodeName"]), outcome.image_id, ref)
-            await self._gw.patch_image(namespace, uuid, {"spec": {"image_id": outcome.image_id, "size": size}})
+            await self._gw.patch_image(namespace, uuid, {"spec": {"image_id": outcome.image_id}})
+            # The kubelet lists a new image in its Node's status at its next status update.
+            for _ in range(SIZE_TRIES):
+                size = images.node_image_size(await self._gw.node_images(pod["spec"]["nodeName"]), outcome.image_id, ref)
+                if size is not None:
+                    await self._gw.patch_image(namespace, uuid, {"spec": {"size": size}})
+                    break
+                await asyncio.sleep(SIZE_WAIT)
             log.info("image_pulled", image=uuid, ref=ref, image_id=outcome.image_id)
         except (KubeError, ZunError) as e:
             log.warning("image_pull_failed", image=uuid, error=repr(e))

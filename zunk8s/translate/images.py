@@ -10,7 +10,7 @@ Pod's container status gives the pulled image's id; the Node's image list, its s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,9 +174,9 @@ def pulled(pod: Mapping[str, Any] | None) -> Pulled | None:
     return None
 
 
-def node_image_size(node: Mapping[str, Any] | None, image_id: str, ref: str) -> int | None:
+def node_image_size(node_images: Sequence[Mapping[str, Any]], image_id: str, ref: str) -> int | None:
     """The size the Node reports for the image (by its id or its name), if it lists it yet."""
-    for img in ((node or {}).get("status") or {}).get("images") or []:
+    for img in node_images:
         names = img.get("names") or []
         if image_id in names or ref in names or any(n.endswith("/" + ref) for n in names):
             size = img.get("sizeBytes")

@@ -49,10 +49,10 @@ def test_a_pull_ends_when_the_image_is_in_or_cannot_be() -> None:
 
 
 def test_the_size_comes_from_the_nodes_image_list() -> None:
-    node = {"status": {"images": [{"names": ["localhost:5055/z@sha256:ab", "localhost:5055/z:1"], "sizeBytes": 42}]}}
+    node = [{"names": ["localhost:5055/z@sha256:ab", "localhost:5055/z:1"], "sizeBytes": 42}]
     assert images.node_image_size(node, "localhost:5055/z@sha256:ab", "x") == 42
     assert images.node_image_size(node, "nope", "localhost:5055/z:1") == 42
-    assert images.node_image_size(node, "nope", "nope") is None and images.node_image_size(None, "a", "b") is None
+    assert images.node_image_size(node, "nope", "nope") is None and images.node_image_size([], "a", "b") is None
 
 
 def test_the_pull_pod_pulls_and_runs_nothing() -> None:
