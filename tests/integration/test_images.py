@@ -17,6 +17,8 @@ from tests.integration.zunapi import ZunAPI
 from zunk8s.app import create_app
 
 ADMIN = "admin"
+# Its own project: the module's other tests' projects have committed images of their own.
+P = "proj-images"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ async def pulled(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, Any]:
     """The image once its id and size (the Node's figure, at the kubelet's next report) are in."""
     deadline = time.monotonic() + timeout
     while True:
-        r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN)
+        r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN, project=P)
         assert r.status == 200, r.body
         if r.body["image_id"] and r.body["size"]:
             return dict(r.body)
@@ -40,7 +42,8 @@ async def pulled(zun: ZunAPI, uuid: str, timeout: float = 60) -> dict[str, Any]:
 async def test_pull_list_show_delete(zun: ZunAPI, cluster: Cluster) -> None:
     # The cluster's registry has zunk8s's own image (pushed by deploy/build-image).
     repo, tag = cluster.helper_image.rsplit(":", 1)
-    r = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN)
+    r = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN,
+                       project=P)
     assert r.status == 202, r.body
     assert r.headers["Location"].endswith(f"/v1/images/{r.body['uuid']}")
     assert list(r.body) == ["uuid", "links", "image_id", "project_id", "repo", "tag", "size", "host"]
@@ -50,21 +53,22 @@ async def test_pull_list_show_delete(zun: ZunAPI, cluster: Cluster) -> None:
     assert shown["image_id"].startswith("sha256:") or "@sha256:" in shown["image_id"], shown
     assert int(shown["size"]) > 10_000_000, shown  # zunk8s's image: tens of MB
 
-    again = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN)
+    again = await zun.call("POST", "/v1/images", json={"repo": f"{repo}:{tag}", "host": cluster.node}, roles=ADMIN,
+                       project=P)
     assert again.status == 409 and again.body["errors"][0]["detail"] == f"An image with tag {tag} and repo {repo} already exists."
-    listed = await zun.call("GET", "/v1/images", roles=ADMIN)
+    listed = await zun.call("GET", "/v1/images", roles=ADMIN, project=P)
     assert [i["uuid"] for i in listed.body["images"]] == [uuid] and listed.body["next"] is None
-    paged = await zun.call("GET", "/v1/images", params={"limit": "1", "sort_key": "repo"}, roles=ADMIN)
+    paged = await zun.call("GET", "/v1/images", params={"limit": "1", "sort_key": "repo"}, roles=ADMIN, project=P)
     assert paged.body["next"].endswith(f"sort_key=repo&sort_dir=asc&limit=1&marker={uuid}")
 
     # Zun's policy: admins only; a member's 403 names the rule.
     for method, path in (("GET", "/v1/images"), ("GET", f"/v1/images/{uuid}"), ("DELETE", f"/v1/images/{uuid}")):
-        r = await zun.call(method, path)
+        r = await zun.call(method, path, project=P)
         assert r.status == 403 and "image:" in r.body["errors"][0]["detail"], (method, path, r.body)
 
-    r = await zun.call("DELETE", f"/v1/images/{uuid}", roles=ADMIN)
+    r = await zun.call("DELETE", f"/v1/images/{uuid}", roles=ADMIN, project=P)
     assert r.status == 200 and r.body is None, r.body
-    r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN)
+    r = await zun.call("GET", f"/v1/images/{uuid}", roles=ADMIN, project=P)
     assert r.status == 400 and r.body["errors"][0]["detail"] == f"Image {uuid} could not be found."
 
 
