@@ -143,6 +143,27 @@ async def test_commit_of_a_paused_container_keeps_it_paused(zun: ZunAPI, agent: 
     await zun.call("DELETE", f"/v1/containers/{uuid}", params={"stop": "true"})
 
 
+async def test_commit_of_a_stopped_container(zun: ZunAPI, agent: None) -> None:
+    """A stopped container's filesystem is still the runtime's (its Pod stays): Zun commits it."""
+    # It ends on SIGTERM (a stop the kubelet outwaits would kill it, and a kill deletes the Pod).
+    c = await zun.create(run=True, command=["sh", "-c", "trap 'exit 0' TERM; echo kept > /kept.txt; "
+                                                        "while true; do sleep 0.2; done"])
+    uuid = c["uuid"]
+    await zun.wait_for(uuid, "Running")
+    await asyncio.sleep(1)
+    await zun.action(uuid, "stop", timeout="2")
+    await zun.wait_for(uuid, "Stopped")
+    await commit_when_served(zun, uuid, repository="snap-stopped")
+    action = await committed(zun, uuid)
+    assert [e["result"] for e in action["events"]] == ["Success"], action
+    check = await zun.create(run=True, image="snap-stopped", command=["cat", "/kept.txt"])
+    await zun.wait_for(check["uuid"], "Stopped")
+    assert "kept" in await logs(zun, check["uuid"])
+    assert (await zun.show(uuid))["status"] == "Stopped"
+    for u in (uuid, check["uuid"]):
+        await zun.call("DELETE", f"/v1/containers/{u}")
+
+
 async def test_a_registry_that_is_down_leaves_the_container_running(
     cluster: Cluster, ns_prefix: str, agent: None
 ) -> None:

@@ -109,7 +109,7 @@ class NodeCommitter:
         async with self._ctr.lease(expire=LEASE_SECONDS) as lease:
             parent = await self._ctr.snapshot_parent(SNAPSHOTTER, cid)
             paused_here = False
-            if await self._ctr.status(cid) == "running":
+            if await self._ctr.running(cid):
                 await self._ctr.pause(cid)
                 paused_here = True
             view = f"zunk8s-commit-{cid}-{uuid.uuid4().hex[:8]}"

@@ -152,6 +152,16 @@ class Containerd:
             raise ContainerdError(f"containerd knows no process of container {container_id}")
         return pid
 
+    async def running(self, container_id: str) -> bool:
+        """Whether the container's task runs; an ended container has no task (the runtime
+        deletes it when its process exits), which is not running either."""
+        try:
+            return await self.status(container_id) == "running"
+        except ContainerdError as e:
+            if "not found" in e.detail.lower():
+                return False
+            raise
+
     async def pause(self, container_id: str) -> None:
         """Freeze the container's processes (the cgroup freezer); already frozen is done."""
         if await self.status(container_id) != "paused":
