@@ -240,6 +240,18 @@ class KubeGateway:
         items = await self._items(all_path, params)
         return items[0] if items else None
 
+    async def _patch_or_create(self, path: str, name: str, patch: Obj, body: Obj) -> Obj:
+        """Merge ``patch`` into the object ``name`` of collection ``path``, or make it from ``body``
+        when it is missing (made meanwhile by another writer: patched after all)."""
+        try:
+            obj: Obj = await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        except KubeNotFound:
+            try:
+                obj = await self._http.request("POST", path, body=body)
+            except KubeAlreadyExists:
+                obj = await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        return obj
+
     async def _delete_quietly(self, path: str) -> None:
         """Delete; already gone is done."""
         try:
@@ -342,13 +354,7 @@ class KubeGateway:
         hard = body["spec"]["hard"]
         patch = {"metadata": {"labels": body["metadata"]["labels"], "annotations": body["metadata"]["annotations"]},
                  "spec": {"hard": {k: hard.get(k) for k in {*hard_keys, *hard}}}}
-        try:
-            await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
-        except KubeNotFound:
-            try:
-                await self._http.request("POST", path, body=body)
-            except KubeAlreadyExists:  # made meanwhile: say it again
-                await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        await self._patch_or_create(path, name, patch, body)
 
     async def delete_resource_quota(self, namespace: str, name: str) -> None:
         await self._delete_quietly(f"/api/v1/namespaces/{namespace}/resourcequotas/{name}")
@@ -361,14 +367,7 @@ class KubeGateway:
         so writers of different keys never undo each other."""
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
         patch = {"metadata": {"labels": body["metadata"]["labels"]}, "data": body["data"]}
-        try:
-            obj: Obj = await self._http.request("PATCH", configmap_path(namespace, name), body=patch, content_type=MERGE)
-        except KubeNotFound:
-            try:
-                obj = await self._http.request("POST", configmap_path(namespace), body=body)
-            except KubeAlreadyExists:
-                obj = await self._http.request("PATCH", configmap_path(namespace, name), body=patch, content_type=MERGE)
-        return obj
+        return await self._patch_or_create(configmap_path(namespace), name, patch, body)
 
     # --- a container's injected files and new volumes (made once, removed with the record) ---
 
@@ -392,13 +391,7 @@ class KubeGateway:
         path = _owned_path(body["kind"], body["metadata"]["namespace"])
         name = body["metadata"]["name"]
         patch = {"metadata": {"labels": body["metadata"].get("labels") or {}}, "spec": body["spec"]}
-        try:
-            await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
-        except KubeNotFound:
-            try:
-                await self._http.request("POST", path, body=body)
-            except KubeAlreadyExists:  # made meanwhile: say it again
-                await self._http.request("PATCH", f"{path}/{name}", body=patch, content_type=MERGE)
+        await self._patch_or_create(path, name, patch, body)
 
     async def list_owned(self, kind: Literal["NetworkPolicy", "Service"], namespace: str) -> list[Obj]:
         """This installation's objects of ``kind`` in a namespace."""
