@@ -128,3 +128,19 @@ async def test_availability_zones_are_the_hosts_zones(cluster: Cluster, ns_prefi
             assert [z for z in zones if z.startswith("zt-zone-")] == want and r.body["next"] is None, r.body
     finally:
         subprocess.run([*base, "label", "node", "kwok-node-2", "topology.kubernetes.io/zone-"], capture_output=True)
+
+
+async def test_an_update_past_the_quota_is_refused(zun: ZunAPI) -> None:
+    """Zun checks an update's new cpu and memory against the quota too (what they add)."""
+    project = f"qu-{secrets.token_hex(3)}"
+    r = await zun.call("PUT", f"/v1/quotas/{project}", json={"memory": 1024, "cpu": 2}, roles=ADMIN)
+    assert r.status == 200, r.body
+    c = await zun.create(project=project, memory="512", cpu=1)
+    await zun.wait_for(c["uuid"], "Created", project=project)
+    r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json={"memory": "1025"}, project=project)
+    assert r.status == 403 and r.body["errors"][0]["detail"] == "Quota exceeded for resources: ['memory']", r.body
+    r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json={"memory": "1024", "cpu": 2}, project=project)
+    assert r.status == 200 and r.body["memory"] == "1024", r.body  # reaching the limit is not past it
+    r = await zun.call("PATCH", f"/v1/containers/{c['uuid']}", json={"cpu": 2.5}, project=project)
+    assert r.status == 403 and "['cpu']" in r.body["errors"][0]["detail"], r.body
+    await zun.call("DELETE", f"/v1/containers/{c['uuid']}", project=project)

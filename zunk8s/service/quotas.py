@@ -9,6 +9,7 @@ from typing import Any
 from zunk8s.errors import OverQuota, SchemaValidationError
 from zunk8s.kube.errors import KubeNotFound
 from zunk8s.kube.gateway import KubeGateway
+from zunk8s.records import Record
 from zunk8s.service.registry import Registry
 from zunk8s.settings import QuotaSettings
 from zunk8s.translate import labels as L
@@ -97,9 +98,22 @@ class Quotas:
     async def check_create(self, project_id: str, *, cpu: float | None, memory: str | None, disk: int | None) -> None:
         """Zun's check at create, before anything is written: one more container and the cpu,
         memory and disk it asks for (an omitted one counts 0, as Zun counts it before defaults)."""
-        limits = await self.limits(project_id)
-        deltas = {"containers": 1.0, "cpu": cpu or 0.0, "memory": float(memory) if memory else 0.0, "disk": float(disk or 0)}
-        exceeded = Q.over(limits, self.usage(project_id), deltas)
+        await self._check(project_id, {"containers": 1.0, "cpu": cpu or 0.0, "memory": float(memory) if memory else 0.0,
+                                       "disk": float(disk or 0)})
+
+    async def check_resize(self, record: Record, *, cpu: float | None, memory: str | None) -> None:
+        """Zun's check at update: what a new cpu or memory adds to the container's (only those
+        the update changes)."""
+        deltas: dict[str, float] = {}
+        if cpu is not None:
+            deltas["cpu"] = cpu - (record.cpu or 0.0)
+        if memory is not None:
+            deltas["memory"] = float(memory) - (float(record.memory) if record.memory and record.memory.isdigit() else 0.0)
+        if deltas:
+            await self._check(record.project_id, deltas)
+
+    async def _check(self, project_id: str, deltas: dict[str, float]) -> None:
+        exceeded = Q.over(await self.limits(project_id), self.usage(project_id), deltas)
         if exceeded:
             raise OverQuota(Q.over_message(exceeded))
 

@@ -175,7 +175,8 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         power=power,
         deletion=deletion,
         updates=Updates(
-            gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio, actions=actions
+            gateway=gateway, ops=ops, registry=registry, power=power, request_ratio=k.request_ratio, actions=actions,
+            quotas=quotas,
         ),
         logs=logs,
         commands=commands,

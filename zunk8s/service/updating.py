@@ -16,6 +16,7 @@ from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.context import Caller
 from zunk8s.service.operations import Operations
 from zunk8s.service.power import Power
+from zunk8s.service.quotas import Quotas
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.service.states import check_state
 from zunk8s.translate import labels as L
@@ -35,7 +36,9 @@ class Updates:
         power: Power,
         request_ratio: float,
         actions: ActionLog,
+        quotas: Quotas,
     ) -> None:
+        self._quotas = quotas
         self._gw = gateway
         self._ops = ops
         self._registry = registry
@@ -74,6 +77,7 @@ class Updates:
                 spec["memory"] = changes.memory
             if not spec:
                 return entry
+            await self._quotas.check_resize(entry.record, cpu=changes.cpu, memory=changes.memory)
             async with self._actions.recorded(caller, entry, "update"):
                 entry = await self._write(entry, spec)
                 resized = changes.cpu is not None or changes.memory is not None
