@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import structlog
@@ -32,6 +32,7 @@ from zunk8s.translate.objects import log_archive_data
 log = structlog.get_logger(__name__)
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 MERGE = "application/merge-patch+json"
 EventHandler = Callable[[str, Obj], Awaitable[None] | None]
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
@@ -217,6 +218,18 @@ class KubeGateway:
 
     def forget_namespace(self, name: str) -> None:
         self._namespaces.discard(name)
+
+    async def in_namespace(self, body: Obj, write: Callable[[], Awaitable[T]]) -> T:
+        """``write`` into the namespace ``body`` describes, made first unless this replica made
+        or saw it. Deleted behind our back since (the write's KubeNotFound): made again, and
+        the write done once more."""
+        await self.ensure_namespace(body)
+        try:
+            return await write()
+        except KubeNotFound:
+            self.forget_namespace(body["metadata"]["name"])
+            await self.ensure_namespace(body)
+            return await write()
 
     # --- reads and deletes the kinds below share ------------------------------------------
 

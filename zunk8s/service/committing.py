@@ -34,8 +34,7 @@ ANSWER_WAIT = 600.0
 
 async def record_image(gateway: KubeGateway, entry: Entry, ask: commit.Ask, done: commit.Answer) -> None:
     """The ZunImage of a commit the agent finished (also from recovery)."""
-    labels = {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: gateway.instance,
-              L.PROJECT: project_hash(entry.record.project_id)}
+    labels = L.project_labels(project_hash=project_hash(entry.record.project_id), instance=gateway.instance)
     await gateway.save_image(commit.image_object(
         namespace=entry.namespace, a=ask, answer=done, project_id=entry.record.project_id, container=entry.uuid,
         host=entry.status.host,

@@ -16,7 +16,7 @@ from zunk8s.errors import (
     ZunError,
     ZunNetworkNotFound,
 )
-from zunk8s.kube.errors import KubeNotFound, KubeRejected
+from zunk8s.kube.errors import KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY, ContainerCreate, normalise_restart_policy
@@ -259,22 +259,18 @@ class Creation:
         if L.is_valid_label_value(record.name):
             labels[L.NAME] = record.name
         body = record_body(namespace, uuid, spec=record.model_dump(mode="json"), labels=labels)
-        await self._gw.ensure_namespace(ns_body)
-        try:
+        async def write() -> dict[str, Any]:
             await self._check_pod(record, namespace)
-            obj = await self._gw.create_record(body)
+            return await self._gw.create_record(body)
+
+        try:
+            obj = await self._gw.in_namespace(ns_body, write)
         except KubeRejected as e:
             # The project's ResourceQuota counts its records: a create racing another one past
             # the limit (through another replica) is refused by the API server itself.
             if e.http_status == 403 and "exceeded quota" in e.kube_message:
                 raise OverQuota(over_message(["containers"])) from None
             raise
-        except KubeNotFound:
-            # The namespace was deleted behind our back since we last made it: make it again.
-            self._gw.forget_namespace(namespace)
-            await self._gw.ensure_namespace(ns_body)
-            await self._check_pod(record, namespace)
-            obj = await self._gw.create_record(body)
         entry = self._registry.entry((namespace, uuid))
         return entry if entry is not None else entry_from_object(obj)
 

@@ -66,10 +66,11 @@ class Images:
     async def page(self, caller: Caller, *, sort_key: str, sort_dir: str, marker: str | None, limit: int) -> list[Obj]:
         """The caller's project's images (Zun lists only the caller's, admins' too)."""
         objs = await self._gw.list_images(namespace_for(caller.project_id, self._prefix))
-        by_uuid = {images.row(o)["uuid"]: o for o in objs}
-        rows = page([images.row(o) for o in objs], sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit,
-                    sort_keys=images.SORT_KEYS, missing=ImageNotFound)
-        return [by_uuid[r["uuid"]] for r in rows]
+        rows = [(images.row(o), o) for o in objs]
+        by_uuid = {r["uuid"]: o for r, o in rows}
+        chosen = page([r for r, _ in rows], sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit,
+                      sort_keys=images.SORT_KEYS, missing=ImageNotFound)
+        return [by_uuid[r["uuid"]] for r in chosen]
 
     async def get(self, caller: Caller, ident: str) -> Obj:
         """One image by id: the caller's project's, or any project's for an admin (Zun's
@@ -95,12 +96,12 @@ class Images:
                and (o.get("spec") or {}).get("host") == host for o in await self._gw.list_images(namespace)):
             raise ImageAlreadyExists(repo, tag)
         uuid = str(uuidlib.uuid4())
-        labels = {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(caller.project_id)}
-        await self._gw.ensure_namespace(namespace_body(namespace, project_id=caller.project_id,
-                                                       project_hash=labels[L.PROJECT], instance=self._gw.instance))
-        obj = await self._gw.save_image(images.image_object(
-            namespace=namespace, uuid=uuid, repo=repo, tag=tag, host=host, project_id=caller.project_id, labels=labels,
-            created=zun_timestamp(now_utc())))
+        labels = L.project_labels(project_hash=project_hash(caller.project_id), instance=self._gw.instance)
+        ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=labels[L.PROJECT],
+                                 instance=self._gw.instance)
+        image = images.image_object(namespace=namespace, uuid=uuid, repo=repo, tag=tag, host=host,
+                                    project_id=caller.project_id, labels=labels, created=zun_timestamp(now_utc()))
+        obj = await self._gw.in_namespace(ns_body, lambda: self._gw.save_image(image))
         pod = images.pull_pod(name=f"zun-pull-{uuid}", namespace=namespace, image=images.reference(repo, tag), host=host,
                               uuid=uuid, labels=labels)
         self._tasks.spawn(self._pull(namespace, uuid, pod), name=f"pull:{uuid}")

@@ -117,7 +117,7 @@ class Isolation:
         replica: a second maker finds the first one's)."""
         group_id = default_group_id(self._gw.instance, project_id)
         rules = new_group_rules(group_id, is_default=True, rule_ids=new_rule_ids())
-        labels = {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(project_id)}
+        labels = L.project_labels(project_hash=project_hash(project_id), instance=self._gw.instance)
         body = group_body(namespace, group_id, name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION,
                           project_id=project_id, labels=labels, rules=rules, now=kube_now())
         try:

@@ -60,7 +60,7 @@ class Networks:
         return namespace_for(caller.project_id, self._prefix)
 
     def _labels(self, caller: Caller, *, shared: bool) -> dict[str, str]:
-        labels = {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(caller.project_id)}
+        labels = L.project_labels(project_hash=project_hash(caller.project_id), instance=self._gw.instance)
         if shared:
             labels[L.SHARED] = "true"
         return labels

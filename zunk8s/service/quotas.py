@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from zunk8s.errors import OverQuota, SchemaValidationError
-from zunk8s.kube.errors import KubeNotFound
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
 from zunk8s.service.registry import Registry
@@ -31,7 +30,7 @@ class Quotas:
         self._cached: tuple[float, Obj | None] | None = None
 
     def _labels(self, project_id: str) -> dict[str, str]:
-        return {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(project_id)}
+        return L.project_labels(project_hash=project_hash(project_id), instance=self._gw.instance)
 
     async def _classes(self, *, fresh: bool = False) -> Obj | None:
         # Read at every create: kept CLASSES_TTL seconds (a change through another replica is
@@ -67,16 +66,9 @@ class Quotas:
         # (Kubernetes enforces the project's own).
         own = {**(Q.project_limits(await self._gw.get_resource_quota(namespace, Q.QUOTA_NAME)) or {}), **changes}
         labels = self._labels(project_id)
-        await self._gw.ensure_namespace(namespace_body(namespace, project_id=project_id, project_hash=labels[L.PROJECT],
-                                                       instance=self._gw.instance))
-        body_ = Q.resource_quota(namespace, own, labels=labels)
-        try:
-            await self._gw.save_resource_quota(body_, hard_keys=HARD_KEYS)
-        except KubeNotFound:  # the namespace went away behind our back since we last made it
-            self._gw.forget_namespace(namespace)
-            await self._gw.ensure_namespace(namespace_body(namespace, project_id=project_id,
-                                                           project_hash=labels[L.PROJECT], instance=self._gw.instance))
-            await self._gw.save_resource_quota(body_, hard_keys=HARD_KEYS)
+        ns_body = namespace_body(namespace, project_id=project_id, project_hash=labels[L.PROJECT], instance=self._gw.instance)
+        quota = Q.resource_quota(namespace, own, labels=labels)
+        await self._gw.in_namespace(ns_body, lambda: self._gw.save_resource_quota(quota, hard_keys=HARD_KEYS))
         return Q.quota_view(Q.resolve(self._defaults, project=own, default_class=await self._default_class()), None)
 
     async def delete(self, project_id: str) -> None:

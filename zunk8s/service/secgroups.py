@@ -71,7 +71,7 @@ class SecurityGroups:
         return namespace_for(caller.project_id, self._prefix)
 
     def _labels(self, caller: Caller) -> dict[str, str]:
-        return {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: self._gw.instance, L.PROJECT: project_hash(caller.project_id)}
+        return L.project_labels(project_hash=project_hash(caller.project_id), instance=self._gw.instance)
 
     async def _groups(self, caller: Caller) -> list[Obj]:
         """The project's groups, its default one made first if it has none yet."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zunk8s.records import Record
-from zunk8s.translate import crd
+from zunk8s.translate import images
 from zunk8s.translate import labels as L
 
 Obj = dict[str, Any]
@@ -84,10 +84,15 @@ class Answer:
     error: str | None = None
 
 
+def _names_registry(repository: str) -> bool:
+    """Docker's rule: a first path component with a dot or a port, or ``localhost``, is a registry."""
+    first = repository.split("/", 1)[0]
+    return "/" in repository and ("." in first or ":" in first or first == "localhost")
+
+
 def check_names(repository: str, tag: str, *, registry: str) -> None:
     """Zun's schema takes any string; a registry does not, and zunk8s says so before the 202."""
-    first = repository.split("/", 1)[0]
-    if "/" in repository and ("." in first or ":" in first or first == "localhost"):
+    if _names_registry(repository):
         raise BadName(
             f"Repository {repository!r} names a registry; zunk8s commits only to its own ({registry}): "
             "give a repository name without a registry host."
@@ -118,11 +123,8 @@ def split_image(image: str) -> tuple[str, str] | None:
     made), else None. A digest is not a tag a commit makes."""
     if "@" in image:
         return None
-    name, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "latest")
-    first = name.split("/", 1)[0]
-    if "/" in name and ("." in first or ":" in first or first == "localhost"):
-        return None
-    if not _REPOSITORY.match(name) or not _TAG.match(tag or "latest"):
+    name, tag = images.split_repo(image)
+    if _names_registry(name) or not _REPOSITORY.match(name) or not _TAG.match(tag or "latest"):
         return None
     return name, tag or "latest"
 
@@ -293,23 +295,18 @@ def manifest(*, config_digest: str, config_size: int, layers: Sequence[Mapping[s
 def pinned(reference: str, digest: str) -> str:
     """``host/name:tag`` -> ``host/name@digest``: what a Pod runs, so a later commit to the same
     tag, or a node's older copy of it, never changes what this container runs."""
-    name = reference.rsplit(":", 1)[0] if ":" in reference.rsplit("/", 1)[-1] else reference
-    return f"{name}@{digest}"
+    return f"{images.split_repo(reference)[0]}@{digest}"
 
 
 def image_object(*, namespace: str, a: Ask, answer: Answer, project_id: str, container: str, host: str | None,
                  labels: Mapping[str, str], created: str) -> Obj:
-    """The ZunImage of a finished commit (translate/crd.py), with Zun's image fields."""
-    return {
-        "apiVersion": crd.API_VERSION,
-        "kind": crd.IMG_KIND,
-        "metadata": {"name": a.image, "namespace": namespace, "labels": dict(labels)},
-        "spec": {
-            "uuid": a.image, "repo": a.repository, "tag": a.tag, "image_id": answer.digest, "size": answer.size,
-            "project_id": project_id, "host": host, "container_uuid": container, "reference": a.reference,
-            "image_ref": pinned(a.reference, str(answer.digest)), "created_at": created,
-        },
-    }
+    """The ZunImage of a finished commit (translate/images.py's, with its id and size, and where
+    it was pushed)."""
+    obj = images.image_object(namespace=namespace, uuid=a.image, repo=a.repository, tag=a.tag, host=host,
+                              project_id=project_id, labels=labels, created=created)
+    obj["spec"].update(image_id=answer.digest, size=answer.size, container_uuid=container, reference=a.reference,
+                       image_ref=pinned(a.reference, str(answer.digest)))
+    return obj
 
 
 def committed_ref(obj: Obj | None) -> str | None:

@@ -85,9 +85,9 @@ def reference(repo: str, tag: str) -> str:
     return f"{repo}@{tag}" if tag.startswith("sha256:") else f"{repo}:{tag}"
 
 
-def image_object(*, namespace: str, uuid: str, repo: str, tag: str, host: str, project_id: str,
+def image_object(*, namespace: str, uuid: str, repo: str, tag: str, host: str | None, project_id: str,
                  labels: Mapping[str, str], created: str) -> Obj:
-    """A pulled image's ZunImage, before the pull (no id or size yet, as in Zun)."""
+    """An image's ZunImage without its id and size (a pull's before it is done, as in Zun)."""
     return {
         "apiVersion": crd.API_VERSION,
         "kind": crd.IMG_KIND,

@@ -56,8 +56,14 @@ def split_user_labels(labels: dict[str, str] | None) -> tuple[dict[str, str], st
     return valid, json.dumps(labels, sort_keys=True, separators=(",", ":"))
 
 
+def project_labels(*, project_hash: str, instance: str) -> dict[str, str]:
+    """What zunk8s puts on everything of a project it makes (the admission policy checks the
+    first two); ``owner_labels`` adds a container's uuid."""
+    return {MANAGED_BY: MANAGED_BY_VALUE, INSTANCE: instance, PROJECT: project_hash}
+
+
 def owner_labels(*, uuid: str, project_hash: str, instance: str) -> dict[str, str]:
-    return {MANAGED_BY: MANAGED_BY_VALUE, INSTANCE: instance, UUID: uuid, PROJECT: project_hash}
+    return {**project_labels(project_hash=project_hash, instance=instance), UUID: uuid}
 
 
 def instance_for(namespace_prefix: str) -> str:

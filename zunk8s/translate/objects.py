@@ -24,7 +24,7 @@ def namespace_body(name: str, *, project_id: str, project_hash: str, instance: s
         "kind": "Namespace",
         "metadata": {
             "name": name,
-            "labels": {L.MANAGED_BY: L.MANAGED_BY_VALUE, L.INSTANCE: instance, L.PROJECT: project_hash},
+            "labels": L.project_labels(project_hash=project_hash, instance=instance),
             "annotations": {L.ANN_PROJECT: project_id},
         },
     }

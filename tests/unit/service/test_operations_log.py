@@ -184,12 +184,18 @@ class LostAnswerGateway(StubGateway):
         return applied
 
 
-async def test_a_claim_answered_503_that_landed_anyway_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(operations, "UNDO_RETRY", 0.01)
+def _losing_answers() -> tuple[LostAnswerGateway, Registry, TaskRunner, Operations]:
+    """A running container behind a gateway that can lose a write's answer."""
     gw = LostAnswerGateway({"status": "Running", "desired": "running"})
     registry = Registry(cast(KubeGateway, gw), namespace_prefix="zun-")
     tasks = TaskRunner()
     ops = Operations(gateway=cast(KubeGateway, gw), store=MemoryStore(), registry=registry, tasks=tasks, lock_ttl=5)
+    return gw, registry, tasks, ops
+
+
+async def test_a_claim_answered_503_that_landed_anyway_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(operations, "UNDO_RETRY", 0.01)
+    gw, registry, tasks, ops = _losing_answers()
     with pytest.raises(KubeUnavailable):
         await ops.begin(CALLER, _entry(registry), "stop", "container_stopping", desired="stopped")
     assert gw.obj["status"]["task_state"] == "container_stopping"  # it landed
@@ -200,10 +206,7 @@ async def test_a_claim_answered_503_that_landed_anyway_is_undone(monkeypatch: py
 
 
 async def test_the_next_claim_undoes_an_unconfirmed_one_at_once() -> None:
-    gw = LostAnswerGateway({"status": "Running", "desired": "running"})
-    registry = Registry(cast(KubeGateway, gw), namespace_prefix="zun-")
-    tasks = TaskRunner()
-    ops = Operations(gateway=cast(KubeGateway, gw), store=MemoryStore(), registry=registry, tasks=tasks, lock_ttl=5)
+    gw, registry, tasks, ops = _losing_answers()
     with pytest.raises(KubeUnavailable):
         await ops.begin(CALLER, _entry(registry), "stop", "container_stopping", desired="stopped")
     # The client tries again at once: not "busy" with the claim it was told failed.
