@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The quota admission's words for a ResourceQuota its controller has not counted yet.
+QUOTA_UNCOUNTED = "status unknown for quota"
+
 
 class KubeError(Exception):
     """Any failure of a Kubernetes call; ``detail`` says what happened, in words for a log
@@ -55,6 +58,13 @@ class KubeUnavailable(KubeError):
     """The API server could not be reached, or answered 5xx / 429."""
 
 
+class KubeQuotaUncounted(KubeUnavailable):
+    """A ResourceQuota just made or changed that its controller has not counted yet: until it
+    has, the quota admission refuses every create it covers (403 "status unknown for quota").
+    It passes once the controller counts (moments, or up to its discovery period for a kind it
+    did not know yet): a transient failure, like the API server's 5xx."""
+
+
 class KubeStreamBroken(KubeError):
     """An exec/attach stream broke while we were writing to it (the peer closed or reset it)."""
 
@@ -75,6 +85,8 @@ def error_for(status: int, body: Any) -> KubeError:
         return KubeGone(message)
     if status >= 500 or status == 429:
         return KubeUnavailable(f"Kubernetes API error {status}: {message}")
+    if status == 403 and QUOTA_UNCOUNTED in message:
+        return KubeQuotaUncounted(f"Kubernetes has not counted the namespace's quota yet: {message}")
     causes = (payload.get("details") or {}).get("causes") or []
     fields = frozenset(str(c.get("field")) for c in causes if isinstance(c, dict) and c.get("field"))
     return KubeRejected(

@@ -23,7 +23,7 @@ import aiohttp
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
-from zunk8s.kube.errors import KubeRejected, KubeUnavailable, error_for
+from zunk8s.kube.errors import KubeQuotaUncounted, KubeUnavailable, error_for
 from zunk8s.kube.reachability import ProbeFailed, Reachability, describe
 from zunk8s.settings import KubeSettings
 
@@ -32,9 +32,7 @@ Query = Mapping[str, str | int | bool | list[str]]
 # TCP + TLS handshake of a new connection. A live API server on a sane network takes
 # milliseconds; the request timeout (30 s) is for slow answers, not for a dead peer.
 CONNECT_TIMEOUT = 5.0
-# The admission's refusal while a new or changed ResourceQuota is not counted yet, and how long
-# a create waits that out (the quota controller counts within a second or two).
-QUOTA_UNKNOWN = "status unknown for quota"
+# How long a create waits out a ResourceQuota not counted yet (kube/errors.py KubeQuotaUncounted).
 QUOTA_WAIT = 10.0
 # The exec/attach websocket upgrade: the API server opens the kubelet's stream (and the
 # kubelet the runtime's) before it answers 101. Without a bound, aiohttp's session default
@@ -188,11 +186,9 @@ class KubeHTTP:
                 try:
                     return await self._request(method, path, params=params, body=body, content_type=content_type,
                                                timeout=timeout, wait_for_api=wait_for_api)
-                except KubeRejected as e:
-                    # A ResourceQuota just made or changed: until the quota controller has
-                    # counted what the namespace uses, its admission refuses every create it
-                    # covers ("status unknown for quota"). That passes in moments: wait for it.
-                    if QUOTA_UNKNOWN not in e.kube_message or loop.time() - started > QUOTA_WAIT:
+                except KubeQuotaUncounted:
+                    # Usually counted in moments: wait a little, then answer 503 (errors.py).
+                    if loop.time() - started > QUOTA_WAIT:
                         raise
                     await asyncio.sleep(0.2)
         finally:
