@@ -5,6 +5,8 @@
 #   crane    a registry server (`crane registry serve`) and the client that pushes the zunk8s image
 #   helm     installs charts/zunk8s
 #   kube-router  the NetworkPolicy engine (firewall only), in a directory of its own
+#   registry  distribution's registry: the local cluster's second registry, which asks for a
+#             password (htpasswd), for private-registry credentials; in a directory of its own
 # kube-proxy is built by build-k8s.sh with the other Kubernetes binaries (same module).
 # Sourced by deploy/local-cluster; runnable alone: deploy/build-tools.sh
 set -euo pipefail
@@ -14,9 +16,11 @@ set -euo pipefail
 # The only version the module proxy serves (newer ones answer 403 on their .mod). Its advisories
 # are in the service proxy, which the local cluster never runs (README).
 : "${KUBE_ROUTER_VERSION:=v2.1.0}"
+: "${DISTRIBUTION_VERSION:=v3.1.2}"
 : "${ZUNK8S_CACHE:=$HOME/.cache/zunk8s}"
 TOOLS_BIN="$ZUNK8S_CACHE/bin/tools-coredns-$COREDNS_VERSION-crane-$CRANE_VERSION-helm-$HELM_VERSION"
 KUBE_ROUTER_BIN="$ZUNK8S_CACHE/bin/kube-router-$KUBE_ROUTER_VERSION"
+DISTRIBUTION_BIN="$ZUNK8S_CACHE/bin/distribution-$DISTRIBUTION_VERSION"
 
 tlog() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -45,6 +49,8 @@ build_tools() {
   build_tool helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" helm.sh/helm/v4/cmd/helm
   build_tool kube-router "github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION" \
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$KUBE_ROUTER_BIN"
+  build_tool registry "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION" \
+    github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_BIN"
   tlog "tools ready in $TOOLS_BIN"
 }
 

@@ -32,6 +32,10 @@ class Cluster:
     registry: str  # host:port of the cluster's registry, as this machine (and the kubelet) reach it
     pod_cidrs: str  # JSON list of the ranges Pods get addresses from (ZUNK8S_NETWORK__POD_CIDRS)
     containerd_socket: str  # the real node's containerd (for the node agent)
+    # The private registry (asks for a password): an image on it, its user and password.
+    private_image: str
+    private_user: str
+    private_password: str
     node: str = "zun-real-0"  # the real node's name
 
     @property
@@ -84,6 +88,9 @@ def running_cluster() -> Cluster:
         registry=env["ZUNK8S_REGISTRY"],
         pod_cidrs=env["ZUNK8S_NETWORK__POD_CIDRS"],
         containerd_socket=env["ZUNK8S_CONTAINERD_SOCKET"],
+        private_image=env["ZUNK8S_PRIVATE_IMAGE"],
+        private_user=env["ZUNK8S_PRIVATE_REGISTRY_USER"],
+        private_password=env["ZUNK8S_PRIVATE_REGISTRY_PASSWORD"],
     )
 
 

@@ -161,6 +161,15 @@ class VolumeNotFound(NotFound):
         super().__init__(f"Volume {volume} could not be found.")
 
 
+class RegistryNotFound(NotFound):
+    """A Zun registry (here a project's pull Secret) the caller's project has not."""
+
+    code = "registry-not-found"
+
+    def __init__(self, registry: str) -> None:
+        super().__init__(f"Registry {registry} could not be found.")
+
+
 class Conflict(ZunError):
     status = 409
     code = "conflict"

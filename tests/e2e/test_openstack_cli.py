@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cluster
-from tests.serverproc import Endpoint
+from tests.privateregistry import domain_of, fresh_private_image
+from tests.serverproc import Endpoint, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -239,6 +240,41 @@ def test_cli_mount_bind_injects_a_file(server: Endpoint, cluster: Cluster, tmp_p
     assert "setting = 42" in logs
     assert "setting = 42" not in json.dumps(show(server, name))  # the content is never shown
     osc(server, "appcontainer", "delete", "--stop", name)
+
+
+def test_cli_registry_then_run_a_private_image(server: Endpoint, cluster: Cluster) -> None:
+    """`registry create` with the private registry's credentials, then `run --registry <it>`: the
+    kubelet pulls with them; without it the pull is refused and the container says why. The
+    password is in no output (nor in the server's log)."""
+    name = f"rg-{int(time.time() * 1000) % 100000}"
+    image = fresh_private_image(cluster)
+    osc(server, "appcontainer", "run", "--name", f"{name}-bare", image, "sleep", "3600")
+    bare = wait_status(server, f"{name}-bare", "Error", timeout=90)
+    assert "401" in bare["status_reason"] or "authoriz" in bare["status_reason"].lower(), bare
+    made = osc(server, "appcontainer", "registry", "create", "--name", name, "--domain", domain_of(cluster),
+               "--username", cluster.private_user, "--password", cluster.private_password, "-f", "json")
+    reg = json.loads(made.stdout)
+    assert reg["password"] == "***" and reg["username"] == cluster.private_user, reg
+    osc(server, "appcontainer", "run", "--name", name, "--registry", name, image.partition("/")[2], "sleep", "3600")
+    running = wait_status(server, name, "Running", timeout=90)
+    assert running["registry_id"] == reg["uuid"], running
+    listed = osc(server, "appcontainer", "registry", "list", "-f", "json").stdout
+    shown = osc(server, "appcontainer", "registry", "show", name, "-f", "json").stdout
+    assert name in listed and json.loads(shown)["uuid"] == reg["uuid"]
+    in_use = osc(server, "appcontainer", "registry", "delete", name)
+    assert "since it is in use" in in_use.stdout + in_use.stderr, in_use
+    for n in (name, f"{name}-bare"):
+        osc(server, "appcontainer", "delete", "--stop", n)
+    deadline = time.monotonic() + 60
+    while name in osc(server, "appcontainer", "list", "-f", "value", "-c", "name").stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    deleted = osc(server, "appcontainer", "registry", "delete", name)
+    assert "has been accepted" in deleted.stdout, deleted
+    everything = made.stdout + made.stderr + listed + shown + in_use.stdout + in_use.stderr
+    assert cluster.private_password not in everything
+    if isinstance(server, Server):
+        assert cluster.private_password not in server.log.read_text()
 
 
 def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:

@@ -15,6 +15,7 @@ from zunk8s.handlers import (
     images,
     neutron,
     quotas,
+    registries,
     versions,
     zun_services,
 )
@@ -24,7 +25,6 @@ from zunk8s.handlers import (
 NOT_YET: dict[str, str] = {
     "networks": "zunk8s does not manage networks yet.",
     "capsules": "zunk8s does not serve capsules yet.",
-    "registries": "zunk8s does not serve registries yet.",
 }
 _SEE_README = " See the README's mapping table."
 # Zun's service actions (delete, enable, disable, force_down) change rows of its services
@@ -67,6 +67,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route("*", f"{prefix}/services/{{rest:.*}}", service_actions)
         quotas.add_routes(app, prefix)
         images.add_routes(app, prefix)
+        registries.add_routes(app, prefix)
         for resource, why in NOT_YET.items():
             handler = _not_yet(why)
             app.router.add_route("*", f"{prefix}/{resource}", handler)

@@ -5,8 +5,7 @@ zun_service), so a ``policy.yaml`` written for Zun works here unchanged.
 As in Zun, the container rules spell ``is_admin:True or project_id:%(project_id)s`` and
 ``rule:context_is_admin`` out rather than pointing at ``rule:admin_or_owner`` and
 ``rule:admin_api``: overriding those two names in a file changes no container rule.
-Descriptions are ours. Zun's capsule and registry rules are left out: zunk8s serves neither
-endpoint yet.
+Descriptions are ours. Zun's capsule rules are left out: zunk8s does not serve capsules yet.
 """
 
 from __future__ import annotations
@@ -192,6 +191,17 @@ IMAGE_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("image:delete", RULE_ADMIN_API, "Delete an image.", _op("DELETE", "/v1/images/{image_id}")),
 )
 
+# zun/common/policies/registry.py.
+REGISTRY_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
+    _rule("registry:create", RULE_ADMIN_OR_OWNER, "Create a registry.", _op("POST", "/v1/registries")),
+    _rule("registry:delete", RULE_ADMIN_OR_OWNER, "Delete a registry.", _op("DELETE", "/v1/registries/{registry_ident}")),
+    _rule("registry:get_one", RULE_ADMIN_OR_OWNER, "Show a registry.", _op("GET", "/v1/registries/{registry_ident}")),
+    _rule("registry:get_all", RULE_ADMIN_OR_OWNER, "List a project's registries.", _op("GET", "/v1/registries")),
+    _rule("registry:get_all_all_projects", RULE_ADMIN_API, "List the registries of every project.",
+          _op("GET", "/v1/registries")),
+    _rule("registry:update", RULE_ADMIN_OR_OWNER, "Update a registry.", _op("PATCH", "/v1/registries/{registry_ident}")),
+)
+
 HOST_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("host:get_all", RULE_ADMIN_API, "List the compute hosts.", _op("GET", "/v1/hosts")),
     _rule("host:get", RULE_ADMIN_API, "Show a compute host.", _op("GET", "/v1/hosts/{host_ident}")),
@@ -220,4 +230,5 @@ DEFAULTS: Final[tuple[RuleDefault, ...]] = (
     *NETWORK_RULES,
     *CONTAINER_ACTION_RULES,
     *QUOTA_RULES,
+    *REGISTRY_RULES,
 )

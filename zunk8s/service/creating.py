@@ -30,6 +30,7 @@ from zunk8s.service.names_gen import generate_name
 from zunk8s.service.networks import Networks
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
+from zunk8s.service.pullsecrets import PullWith, Registries
 from zunk8s.service.quotas import Quotas
 from zunk8s.service.registry import Entry, Registry, entry_from_object
 from zunk8s.service.secgroups import SecurityGroups
@@ -59,14 +60,9 @@ def create_sub_policies(spec: ContainerCreate) -> list[str]:
 
 def check_supported(spec: ContainerCreate) -> None:
     """Fields zunk8s cannot honour yet get a clear 501, never a silent success."""
-    unsupported = {
-        "hints": bool(spec.hints),
-        "registry": spec.registry is not None,
-    }
-    names = [k for k, v in unsupported.items() if v]
-    if names:
+    if spec.hints:
         raise NotImplementedOnKubernetes(
-            f"zunk8s does not support {', '.join(names)} on Kubernetes yet; create the container without them."
+            "zunk8s does not support hints on Kubernetes yet; create the container without them."
         )
     for net in spec.nets or []:
         if net.get("port"):
@@ -160,6 +156,7 @@ class Creation:
         images: CommittedImages,
         mounts: Mounts,
         quotas: Quotas,
+        registries: Registries,
         namespace_prefix: str,
     ) -> None:
         self._gw = gateway
@@ -173,6 +170,7 @@ class Creation:
         self._images = images
         self._mounts = mounts
         self._quotas = quotas
+        self._registries = registries
         self._namespace_prefix = namespace_prefix
 
     async def create(self, caller: Caller, spec: ContainerCreate, *, run: bool) -> Entry:
@@ -181,6 +179,8 @@ class Creation:
             # Zun's _validate_host: a requested host that is no host is a 404, before anything
             # is written. The Pod is then bound to it by the scheduler (translate/pods.py).
             await self._hosts.require(spec.host)
+        # Zun's order: the registry is looked up (404, 409) before anything else is.
+        pull = await self._registries.pull_with(caller, spec.registry, spec.image) if spec.registry else None
         uuid = str(uuidlib.uuid4())
         # Zun's order: the groups are looked up (400 unknown, 409 ambiguous), then the quota is
         # checked (what the body asks for, before defaults), then the networks.
@@ -193,7 +193,8 @@ class Creation:
         # Taken (and let go) before anything is written: with the state store down, the create
         # is refused with a 503 here, instead of acknowledged and then failing.
         async with self._ops.lock(uuid):
-            entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks, mounts=mounts)
+            entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks, mounts=mounts,
+                                             pull=pull)
         # The record has no status to begin the logged action on yet (Kubernetes ignores a
         # status in a create): the first status write begins it, the final write ends it.
         logged = begun(caller, "create")
@@ -247,12 +248,15 @@ class Creation:
 
     async def _write_record(
         self, caller: Caller, spec: ContainerCreate, uuid: str, *, groups: list[str] | None, networks: list[str],
-        mounts: list[dict[str, Any]] | None,
+        mounts: list[dict[str, Any]] | None, pull: PullWith | None,
     ) -> Entry:
         record = build_record(caller, spec, uuid=uuid, now=zun_timestamp(now_utc()))
         namespace = namespace_for(caller.project_id, self._namespace_prefix)
+        # With a registry, the image is the registry's (its credentials pull it); else a
+        # committed image of that name, if any.
+        image_ref = pull.image if pull else await self._images.resolve(namespace, record.image)
         record = record.model_copy(update={"security_groups": groups, "networks": networks, "mounts": mounts,
-                                           "image_ref": await self._images.resolve(namespace, record.image)})
+                                           "image_ref": image_ref, "registry_id": pull.registry_id if pull else None})
         phash = project_hash(caller.project_id)
         ns_body = namespace_body(namespace, project_id=caller.project_id, project_hash=phash, instance=self._gw.instance)
         labels = L.owner_labels(uuid=uuid, project_hash=phash, instance=self._gw.instance)

@@ -18,6 +18,7 @@ from zunk8s.service.context import Caller
 from zunk8s.service.images import CommittedImages
 from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
+from zunk8s.service.pullsecrets import Registries
 from zunk8s.service.registry import Entry
 from zunk8s.service.states import check_state
 from zunk8s.translate.names import pod_name
@@ -26,11 +27,12 @@ from zunk8s.translate.statuschanges import Changes
 
 class Rebuilds:
     def __init__(self, *, gateway: KubeGateway, ops: Operations, pods: PodWork, images: CommittedImages,
-                 stop_timeout: int) -> None:
+                 registries: Registries, stop_timeout: int) -> None:
         self._gw = gateway
         self._ops = ops
         self._pods = pods
         self._images = images
+        self._registries = registries
         self._stop_timeout = stop_timeout
 
     async def rebuild(self, caller: Caller, entry: Entry, *, image: str | None, image_driver: str | None) -> None:
@@ -40,8 +42,11 @@ class Rebuilds:
                 "image_driver 'glance' needs an OpenStack image service, and zunk8s has none configured: "
                 "Kubernetes pulls images from registries. Use image_driver 'docker' (the default)."
             )
-        # A new image, or the same name again: a committed image of that name may be newer.
-        image_ref = await self._images.resolve(entry.namespace, image or entry.record.image)
+        # A new image, or the same name again: a committed image of that name may be newer; with
+        # a registry, the image on the registry's domain as it is now.
+        name, registry_id = image or entry.record.image, entry.record.registry_id
+        image_ref = (await self._registries.image_for(entry.namespace, registry_id, name) if registry_id
+                     else await self._images.resolve(entry.namespace, name))
         if image is not None and image != entry.record.image:
             await self._check_image(entry, image, image_ref)
         was_running = entry.status.status == "Running"

@@ -24,6 +24,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     stats      stats, measured by the node agent (service/stats.py)
     images     /v1/images: a project's committed and pulled images (service/images.py)
     quotas     Zun's quotas and quota classes, and the check at create (service/quotas.py)
+    registries Zun's registries: a project's pull Secrets (service/pullsecrets.py)
     committer  commit through the node agent; committed images found again by name (service/committing.py, images.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
@@ -55,6 +56,7 @@ from zunk8s.service.operations import Operations
 from zunk8s.service.podsync import PodSync
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.power import Power
+from zunk8s.service.pullsecrets import Registries
 from zunk8s.service.quotas import Quotas
 from zunk8s.service.rebuilding import Rebuilds
 from zunk8s.service.reconciler import Reconciler
@@ -100,6 +102,7 @@ class Services:
     committer: Committer
     quotas: Quotas
     images: Images
+    registries: Registries
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -145,6 +148,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     mounts = Mounts(gateway=gateway, helper_image=settings.images.helper_image)
     quotas = Quotas(gateway=gateway, registry=registry, namespace_prefix=k.namespace_prefix, defaults=settings.quota)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
+    registries = Registries(gateway=gateway, records=registry, namespace_prefix=k.namespace_prefix)
     recovery = Recovery(
         gateway=gateway,
         ops=ops,
@@ -167,7 +171,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
         networks=networks, isolation=isolation, images=committed, mounts=mounts, quotas=quotas,
-        namespace_prefix=k.namespace_prefix,
+        registries=registries, namespace_prefix=k.namespace_prefix,
     )
     return Services(
         registry=registry,
@@ -201,9 +205,11 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         isolation=isolation,
         freezer=Freezer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace),
         stats=Stats(gateway=gateway, pods=pods, lease_namespace=settings.agent.lease_namespace),
-        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=committed, stop_timeout=k.stop_timeout),
+        rebuilds=Rebuilds(gateway=gateway, ops=ops, pods=pods, images=committed, registries=registries,
+                          stop_timeout=k.stop_timeout),
         images=Images(gateway=gateway, pods=pods, hosts=hosts, tasks=tasks, namespace_prefix=k.namespace_prefix),
         quotas=quotas,
+        registries=registries,
         committer=Committer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace,
                             registry=settings.images.commit_registry),
         attachments=Attachments(

@@ -27,6 +27,8 @@ INSTANCE = f"{PREFIX}/instance"
 # On a Network that every project sees ("true"): the cluster-wide list selects by it.
 SHARED = f"{PREFIX}/shared"
 ANN_LABELS = f"{PREFIX}/labels"
+# On a project's pull Secrets (Zun's registries): the registry's uuid.
+REGISTRY = f"{PREFIX}/registry"
 ANN_PROJECT = f"{PREFIX}/project-id"
 
 _NAME_PART = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")

@@ -15,6 +15,7 @@ from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import pod_membership
 from zunk8s.translate.mounts import pod_parts
 from zunk8s.translate.names import CONTAINER_NAME, default_hostname
+from zunk8s.translate.pullsecrets import secret_name as registry_secret
 from zunk8s.translate.quantities import cpu_quantity, disk_quantity, memory_quantity
 
 # The Node label create's ``availability_zone`` selects by (and /v1/availability_zones lists).
@@ -149,6 +150,9 @@ def build_pod(
         spec["initContainers"] = init_containers
     if record.runtime:
         spec["runtimeClassName"] = record.runtime
+    if record.registry_id:
+        # The kubelet pulls with the registry's credentials (Zun's registry, a pull Secret).
+        spec["imagePullSecrets"] = [{"name": registry_secret(record.registry_id)}]
     node_selector = dict(options.node_selector)
     if record.availability_zone:
         node_selector[ZONE_LABEL] = record.availability_zone

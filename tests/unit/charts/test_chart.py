@@ -62,7 +62,7 @@ EXPECTED_RULES = {
     ("", "nodes", (), ("get", "list")),
     ("networking.k8s.io", "networkpolicies", (), ("create", "list", "patch")),
     ("", "services", (), ("create", "patch")),
-    ("", "secrets", (), ("create",)),
+    ("", "secrets", (), ("create", "delete", "get", "list", "patch")),
     ("", "persistentvolumeclaims", (), ("create", "get")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}

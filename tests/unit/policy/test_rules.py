@@ -81,6 +81,12 @@ ZUN: list[tuple[str, str, str]] = [
     ("quota:get_default", OWNER, "quota.py"),
     ("quota_class:update", ADMIN, "quota_class.py"),
     ("quota_class:get", ADMIN, "quota_class.py"),
+    ("registry:create", OWNER, "registry.py"),
+    ("registry:delete", OWNER, "registry.py"),
+    ("registry:get_one", OWNER, "registry.py"),
+    ("registry:get_all", OWNER, "registry.py"),
+    ("registry:get_all_all_projects", ADMIN, "registry.py"),
+    ("registry:update", OWNER, "registry.py"),
 ]
 
 BY_NAME = {d.name: d for d in DEFAULTS}
