@@ -277,6 +277,52 @@ def test_cli_registry_then_run_a_private_image(server: Endpoint, cluster: Cluste
         assert cluster.private_password not in server.log.read_text()
 
 
+def test_cli_capsule_create_list_show_delete(server: Endpoint, cluster: Cluster, tmp_path: Path) -> None:
+    """`openstack capsule create --file template.yaml`: two containers sharing localhost (one
+    serves on a port, the other reaches it), then list, show and delete; the Pod really has both."""
+    name = f"cap-{int(time.time() * 1000) % 100000}"
+    path = tmp_path / "template.yaml"
+    path.write_text(f"""\
+kind: capsule
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: server
+    image: {cluster.image}
+    command: [sh, -c, "mkdir -p /www && echo served-by-{name} > /www/index.html && httpd -f -p 8080 -h /www"]
+    ports:
+    - containerPort: 8080
+  - name: client
+    image: {cluster.image}
+    command: [sh, -c, "until wget -q -O - http://localhost:8080/; do sleep 0.5; done; sleep 3600"]
+""")
+    made = json.loads(osc(server, "capsule", "create", "--file", str(path), "-f", "json").stdout)
+    assert made["status"] == "Creating" and made["name"] == name, made
+    deadline = time.monotonic() + 90
+    while (shown := json.loads(osc(server, "capsule", "show", name, "-f", "json").stdout))["status"] != "Running":
+        assert time.monotonic() < deadline, shown
+        time.sleep(1)
+    assert shown["addresses"].startswith("10.88."), shown  # the client prints the IPs
+    listed = json.loads(osc(server, "capsule", "list", "-f", "json").stdout)
+    assert [c["name"] for c in listed if c["uuid"] == made["uuid"]] == [name], listed
+    pods = json.loads(subprocess.run(
+        [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "get", "pods", "-A", "-l",
+         f"zunk8s.openstack.org/capsule={made['uuid']}", "-o", "json"], check=True, capture_output=True, text=True).stdout)
+    pod = pods["items"][0]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["server", "client"]
+    while f"served-by-{name}" not in (logs := subprocess.run(
+            [cluster.kubectl, "--kubeconfig", cluster.kubeconfig, "-n", pod["metadata"]["namespace"], "logs",
+             pod["metadata"]["name"], "-c", "client"], capture_output=True, text=True).stdout):
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.5)
+    deleted = osc(server, "capsule", "delete", name)
+    assert "has been accepted" in deleted.stdout, deleted
+    while name in osc(server, "capsule", "list", "-f", "value", "-c", "name").stdout:
+        assert time.monotonic() < deadline + 60
+        time.sleep(0.5)
+
+
 def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:
     """`openstack appcontainer stats` shows Zun's seven keys, measured by the node agent (a process
     here, the chart's DaemonSet against the Helm release)."""

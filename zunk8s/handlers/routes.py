@@ -9,6 +9,7 @@ from aiohttp import web
 from zunk8s.errors import NotImplementedOnKubernetes
 from zunk8s.handlers import (
     actions,
+    capsules,
     container_actions,
     containers,
     hosts,
@@ -24,7 +25,6 @@ from zunk8s.handlers import (
 # method, every sub-path) rather than a bare "Not Found".
 NOT_YET: dict[str, str] = {
     "networks": "zunk8s does not manage networks yet.",
-    "capsules": "zunk8s does not serve capsules yet.",
 }
 _SEE_README = " See the README's mapping table."
 # Zun's service actions (delete, enable, disable, force_down) change rows of its services
@@ -68,6 +68,7 @@ def add_routes(app: web.Application) -> None:
         quotas.add_routes(app, prefix)
         images.add_routes(app, prefix)
         registries.add_routes(app, prefix)
+        capsules.add_routes(app, prefix)
         for resource, why in NOT_YET.items():
             handler = _not_yet(why)
             app.router.add_route("*", f"{prefix}/{resource}", handler)

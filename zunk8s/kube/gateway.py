@@ -428,6 +428,21 @@ class KubeGateway:
     async def get_claim(self, namespace: str, name: str) -> Obj | None:
         return await self._get_or_none(_owned_path("PersistentVolumeClaim", namespace) + f"/{name}")
 
+    async def list_claims(self, namespace: str) -> list[Obj]:
+        """A namespace's claims, whoever made them (a capsule's volumeID may name one by uid)."""
+        return await self._items(_owned_path("PersistentVolumeClaim", namespace))
+
+    # --- capsules: their Pods, read live (few; a capsule made through another replica a moment
+    # ago must be found) -----------------------------------------------------------------------
+
+    async def list_capsule_pods(self, namespace: str | None, label: str) -> list[Obj]:
+        path = pod_path(namespace) if namespace else "/api/v1/pods"
+        return await self._items(path, {"labelSelector": f"{L.managed_selector(self.instance)},{label}"})
+
+    async def find_pod(self, name: str) -> Obj | None:
+        """This installation's Pod of that name in whichever namespace (an admin's lookup)."""
+        return await self._find("/api/v1/pods", name)
+
     # --- a container's NetworkPolicy and Service (written whole, read only by the sweep) ----
 
     async def apply_owned(self, body: Obj) -> None:

@@ -22,7 +22,7 @@ import structlog
 
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.http import KubeHTTP
-from zunk8s.translate import commit, freeze, stats
+from zunk8s.translate import capsules, commit, freeze, stats
 
 log = structlog.get_logger(__name__)
 
@@ -46,8 +46,10 @@ POD_STATUS = ("phase", "reason", "message", "podIP")
 POD_CONDITION = ("type", "status", "reason", "message")
 POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState", "containerID")
 # The pause, stats and commit asks and the node agent's answers (translate/freeze.py, stats.py,
-# commit.py): the only annotations cached.
-OUR_ANNOTATIONS = frozenset({freeze.WANT, freeze.DONE, stats.WANT, stats.DONE, commit.WANT, commit.DONE})
+# commit.py), and a capsule's record (translate/capsules.py: its policy is written from it): the
+# only annotations cached.
+OUR_ANNOTATIONS = frozenset({freeze.WANT, freeze.DONE, stats.WANT, stats.DONE, commit.WANT, commit.DONE,
+                             capsules.RECORD_ANNOTATION})
 # Strings up to this length are interned: label keys and values, phases, node names and
 # timestamps repeat across thousands of cached objects (json.loads makes a new copy each time).
 _INTERN_MAX = 32

@@ -5,7 +5,7 @@ zun_service), so a ``policy.yaml`` written for Zun works here unchanged.
 As in Zun, the container rules spell ``is_admin:True or project_id:%(project_id)s`` and
 ``rule:context_is_admin`` out rather than pointing at ``rule:admin_or_owner`` and
 ``rule:admin_api``: overriding those two names in a file changes no container rule.
-Descriptions are ours. Zun's capsule rules are left out: zunk8s does not serve capsules yet.
+Descriptions are ours.
 """
 
 from __future__ import annotations
@@ -191,6 +191,20 @@ IMAGE_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("image:delete", RULE_ADMIN_API, "Delete an image.", _op("DELETE", "/v1/images/{image_id}")),
 )
 
+# zun/common/policies/capsule.py (get_one_all_projects and get_all_all_projects are Zun's, never
+# checked by it: admins see every project's capsules).
+CAPSULE: Final = "/v1/capsules/{capsule_ident}"
+CAPSULE_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
+    _rule("capsule:create", RULE_ADMIN_OR_OWNER, "Create a capsule.", _op("POST", "/v1/capsules")),
+    _rule("capsule:delete", RULE_ADMIN_OR_OWNER, "Delete a capsule.", _op("DELETE", CAPSULE)),
+    _rule("capsule:delete_all_projects", RULE_ADMIN_API, "Delete a capsule of any project.", _op("DELETE", CAPSULE)),
+    _rule("capsule:get", RULE_ADMIN_OR_OWNER, "Show a capsule.", _op("GET", CAPSULE)),
+    _rule("capsule:get:host", RULE_ADMIN_API, "See the host a capsule runs on.", _op("GET", CAPSULE)),
+    _rule("capsule:get_one_all_projects", RULE_ADMIN_API, "Show a capsule of any project.", _op("GET", CAPSULE)),
+    _rule("capsule:get_all", RULE_ADMIN_OR_OWNER, "List a project's capsules.", _op("GET", "/v1/capsules")),
+    _rule("capsule:get_all_all_projects", RULE_ADMIN_API, "List every project's capsules.", _op("GET", "/v1/capsules")),
+)
+
 # zun/common/policies/registry.py.
 REGISTRY_RULES: Final[tuple[DocumentedRuleDefault, ...]] = (
     _rule("registry:create", RULE_ADMIN_OR_OWNER, "Create a registry.", _op("POST", "/v1/registries")),
@@ -227,6 +241,7 @@ DEFAULTS: Final[tuple[RuleDefault, ...]] = (
     *IMAGE_RULES,
     *ZUN_SERVICE_RULES,
     *HOST_RULES,
+    *CAPSULE_RULES,
     *NETWORK_RULES,
     *CONTAINER_ACTION_RULES,
     *QUOTA_RULES,

@@ -6,7 +6,9 @@ When a policy is written: before a container's first Pod (so no Pod of it is eve
 after a change to its groups or networks (add/remove_security_group, network_attach/detach);
 for every member after a change to a group's rules; and by the leader's sweep, which rewrites a
 policy that differs from what the groups and records say now (a group changed with kubectl, a
-policy edited or deleted by hand).
+policy edited or deleted by hand). A capsule (translate/capsules.py) is a member like a
+container: its Pod's policy is written before its Pod may be scheduled, and rewritten with its
+groups' rules and by the sweep.
 
 One writer per project at a time, across replicas (a lock in the state store): a writer reads
 the groups and records after taking the lock, so the last write always comes from the newest
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.keys import isolation_lock
 from zunk8s.state.protocol import StateStore
-from zunk8s.translate import crd
+from zunk8s.translate import capsules, crd
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import (
     container_groups,
@@ -47,6 +49,7 @@ from zunk8s.translate.isolation import (
 from zunk8s.translate.names import project_hash
 from zunk8s.translate.neutronviews import DEFAULT_DESCRIPTION, DEFAULT_NAME, default_group_id, group_body, group_rules
 from zunk8s.translate.secgroups import (
+    ExposedPort,
     NotExpressible,
     PodRanges,
     Rule,
@@ -80,6 +83,31 @@ class Isolation:
         self._lock_ttl = lock_ttl
         self._batches: dict[str, _Batch] = {}
         self._writers: set[asyncio.Task[None]] = set()
+
+    def _member(self, entry: Entry) -> _Member:
+        record = entry.record
+        return _Member(name=object_name(entry.uuid), namespace=entry.namespace, project_id=record.project_id,
+                       selector={L.UUID: entry.uuid}, labels=self._labels(entry), owner=self._owner(entry),
+                       groups=container_groups(record, self._gw.instance),
+                       networks=container_networks(record, self._gw.instance), exposed=exposed_ports(record))
+
+    def _capsule_member(self, pod: Mapping[str, Any]) -> _Member | None:
+        record = capsules.record_of(pod)
+        meta = pod.get("metadata") or {}
+        if record is None or not meta.get("uid"):
+            return None
+        owner = owner_reference(api_version="v1", kind="Pod", name=str(meta["name"]), uid=str(meta["uid"]))
+        labels = {**L.project_labels(project_hash=project_hash(record.project_id), instance=self._gw.instance),
+                  capsules.CAPSULE_LABEL: record.uuid}
+        return _Member(name=capsules.policy_name(record.uuid), namespace=str(meta["namespace"]),
+                       project_id=record.project_id, selector={capsules.CAPSULE_LABEL: record.uuid}, labels=labels,
+                       owner=owner, groups=list(record.security_groups), networks=list(record.networks),
+                       exposed=capsules.exposed(record))
+
+    def _capsule_members(self, namespace: str) -> list[_Member]:
+        pods = (pod for (ns, _), pod in self._gw.cached_pods()
+                if ns == namespace and capsules.CAPSULE_LABEL in ((pod.get("metadata") or {}).get("labels") or {}))
+        return [m for m in map(self._capsule_member, pods) if m is not None]
 
     def _labels(self, entry: Entry) -> dict[str, str]:
         return L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=self._gw.instance)
@@ -152,10 +180,10 @@ class Isolation:
                 if self._batches.get(namespace) is batch:
                     del self._batches[namespace]
                 fresh = [await self._registry.fresh((namespace, uuid)) for uuid in sorted(batch.uuids)]
-                entries = [e for e in fresh if e is not None]
-                rules = await self._group_rules(namespace, entries)
-                for entry in entries:
-                    await self._gw.apply_owned(self._policy(entry, rules))
+                members = [self._member(e) for e in fresh if e is not None]
+                rules = await self._group_rules(namespace, members)
+                for member in members:
+                    await self._gw.apply_owned(self._policy(member, rules))
         except BaseException as e:
             batch.started = True
             if self._batches.get(namespace) is batch:
@@ -172,41 +200,57 @@ class Isolation:
         members = [e.uuid for e in self._entries(namespace) if group_id in container_groups(e.record, self._gw.instance)]
         if members:
             await self.sync(namespace, members)
+        capsule_members = [m for m in self._capsule_members(namespace) if group_id in m.groups]
+        if capsule_members:
+            await self._write_members(namespace, capsule_members)
+
+    async def apply_capsule(self, pod: Mapping[str, Any]) -> None:
+        """A new capsule's policy (before its Pod may be scheduled)."""
+        member = self._capsule_member(pod)
+        if member is not None:
+            await self._write_members(member.namespace, [member])
+
+    async def _write_members(self, namespace: str, members: Sequence[_Member]) -> None:
+        async with self._store.lock(isolation_lock(namespace), ttl=self._lock_ttl, wait=SYNC_WAIT):
+            rules = await self._group_rules(namespace, members)
+            for member in members:
+                await self._gw.apply_owned(self._policy(member, rules))
 
     async def sweep(self) -> None:
         """Rewrite every policy that is not what the groups and records say now (the leader's
         sweep): a group changed with kubectl, a policy edited or deleted by hand."""
-        namespaces = sorted({key[0] for key in self._gw.record_keys()})
+        capsule_namespaces = {ns for (ns, _), pod in self._gw.cached_pods()
+                              if capsules.CAPSULE_LABEL in ((pod.get("metadata") or {}).get("labels") or {})}
+        namespaces = sorted({key[0] for key in self._gw.record_keys()} | capsule_namespaces)
         for namespace in namespaces:
             async with self._store.lock(isolation_lock(namespace), ttl=self._lock_ttl, wait=SYNC_WAIT):
-                entries = self._entries(namespace)
-                rules = await self._group_rules(namespace, entries)
+                members = [self._member(e) for e in self._entries(namespace)] + self._capsule_members(namespace)
+                rules = await self._group_rules(namespace, members)
                 existing = {p["metadata"]["name"]: p for p in await self._gw.list_owned("NetworkPolicy", namespace)}
-                for entry in entries:
-                    wanted = self._policy(entry, rules)
+                for member in members:
+                    wanted = self._policy(member, rules)
                     have = existing.get(wanted["metadata"]["name"])
                     if have is None or have.get("spec") != wanted["spec"]:
-                        log.info("network_policy_rewritten", uuid=entry.uuid, missing=have is None)
+                        log.info("network_policy_rewritten", policy=member.name, missing=have is None)
                         await self._gw.apply_owned(wanted)
 
     def _entries(self, namespace: str) -> list[Entry]:
         entries = (self._registry.entry(key) for key in self._gw.record_keys() if key[0] == namespace)
         return [e for e in entries if e is not None]
 
-    async def _group_rules(self, namespace: str, entries: Iterable[Entry]) -> dict[str, list[Rule]]:
+    async def _group_rules(self, namespace: str, members: Iterable[_Member]) -> dict[str, list[Rule]]:
         """The rules of the namespace's groups; the project's default group made first when a
-        container is in it and it does not exist yet (Neutron makes it on first use too)."""
+        member is in it and it does not exist yet (Neutron makes it on first use too)."""
         groups = {g["metadata"]["name"]: g for g in await self._gw.list_security_groups(namespace)}
-        for entry in entries:
-            default = default_group_id(self._gw.instance, entry.record.project_id)
-            if default not in groups and default in container_groups(entry.record, self._gw.instance):
-                groups[default] = await self.make_default_group(namespace, entry.record.project_id)
+        for member in members:
+            default = default_group_id(self._gw.instance, member.project_id)
+            if default not in groups and default in member.groups:
+                groups[default] = await self.make_default_group(namespace, member.project_id)
         return {name: group_rules(g)[0] for name, g in groups.items()}
 
-    def _policy(self, entry: Entry, rules: dict[str, list[Rule]]) -> Obj:
-        record = entry.record
+    def _policy(self, member: _Member, rules: dict[str, list[Rule]]) -> Obj:
         chosen = []
-        for group_id in container_groups(record, self._gw.instance):
+        for group_id in member.groups:
             for rule in rules.get(group_id, []):  # a group gone (deleted with kubectl) allows nothing
                 try:
                     check_expressible(rule, self._pods)
@@ -215,17 +259,9 @@ class Isolation:
                     log.warning("security_group_rule_not_enforced", group=group_id, rule=rule.id, reason=e.detail)
                     continue
                 chosen.append(rule)
-        return container_policy(
-            name=object_name(entry.uuid),
-            namespace=entry.namespace,
-            pod_selector={L.UUID: entry.uuid},
-            labels=self._labels(entry),
-            owner=self._owner(entry),
-            rules=chosen,
-            networks=container_networks(record, self._gw.instance),
-            pods=self._pods,
-            exposed=exposed_ports(record),
-        )
+        return container_policy(name=member.name, namespace=member.namespace, pod_selector=member.selector,
+                                labels=member.labels, owner=member.owner, rules=chosen, networks=member.networks,
+                                pods=self._pods, exposed=member.exposed)
 
     async def apply(self, entry: Entry) -> None:
         """Make the Pod and the policy say the record's groups and networks (a change to them,
@@ -247,6 +283,21 @@ class Isolation:
         patch = membership_patch(current, pod_membership(entry.record, self._gw.instance))
         if patch:
             await self._gw.patch_pod(entry.namespace, entry.status.pod, {"metadata": {"labels": patch}})
+
+
+@dataclass(frozen=True)
+class _Member:
+    """What one policy is written for: a container's Pod or a capsule's."""
+
+    name: str
+    namespace: str
+    project_id: str
+    selector: dict[str, str]
+    labels: dict[str, str]
+    owner: Obj
+    groups: list[str]
+    networks: list[str]
+    exposed: list[ExposedPort]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from zunk8s.clock import now_utc, seconds_since_kube_time, seconds_since_zun_tim
 from zunk8s.errors import ContainerNotFound, ZunError
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import Key, KubeGateway
+from zunk8s.service.capsules import Capsules
 from zunk8s.service.committing import record_image
 from zunk8s.service.images import PULL_WAIT
 from zunk8s.service.isolation import Isolation
@@ -27,7 +28,7 @@ from zunk8s.service.operations import Operations
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import Entry, Registry
 from zunk8s.state.protocol import StateStore
-from zunk8s.translate import commit, freeze, images
+from zunk8s.translate import capsules, commit, freeze, images
 from zunk8s.translate import labels as L
 from zunk8s.translate.statuschanges import Changes, not_running
 
@@ -53,8 +54,10 @@ class Recovery:
         reconcile: Callable[[Key], Awaitable[None]],
         isolation: Isolation,
         mounts: Mounts,
+        capsules: Capsules,
     ) -> None:
         self._mounts = mounts
+        self._capsules = capsules
         self._gw = gateway
         self._ops = ops
         self._pods = pods
@@ -73,6 +76,10 @@ class Recovery:
             except (ZunError, KubeError) as e:
                 log.warning("recovery_failed", uuid=entry.uuid, error=repr(e))
         await self._delete_orphan_pods(now)
+        try:
+            await self._capsules.finish_stuck(now)
+        except (ZunError, KubeError) as e:
+            log.warning("capsule_finish_failed", error=repr(e))
         try:
             await self._isolation.sweep()
         except (ZunError, KubeError) as e:
@@ -203,6 +210,8 @@ class Recovery:
             created = meta.get("creationTimestamp")
             if meta.get("deletionTimestamp") or not created or seconds_since_kube_time(created, now) < ORPHAN_GRACE_SECONDS:
                 continue  # its record may not have reached this replica's cache yet
+            if capsules.CAPSULE_LABEL in (meta.get("labels") or {}):
+                continue  # a capsule: its Pod is all of it (service/capsules.py), owned by nothing
             if images.PULL_LABEL in (meta.get("labels") or {}):
                 # An image pull's Pod (service/images.py), which its pull removes; one its
                 # replica left behind (it died) goes once no pull could still want it.

@@ -25,6 +25,7 @@ collaborators it needs. Handlers reach every operation as ``services.<group>.<ve
     images     /v1/images: a project's committed and pulled images (service/images.py)
     quotas     Zun's quotas and quota classes, and the check at create (service/quotas.py)
     registries Zun's registries: a project's pull Secrets (service/pullsecrets.py)
+    capsules   Zun's capsules: Pods of several containers (service/capsules.py)
     committer  commit through the node agent; committed images found again by name (service/committing.py, images.py)
     actions    Zun's action log: read, and appended by actions that claim nothing (service/actionlog.py)
 """
@@ -39,6 +40,7 @@ from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.actionlog import ActionLog
 from zunk8s.service.archives import Archives
 from zunk8s.service.attachments import Attachments
+from zunk8s.service.capsules import Capsules
 from zunk8s.service.commands import Commands
 from zunk8s.service.committing import Committer
 from zunk8s.service.connections import Connections
@@ -103,6 +105,7 @@ class Services:
     quotas: Quotas
     images: Images
     registries: Registries
+    capsules: Capsules
     actions: ActionLog
 
     def reconcile_forever(self) -> Awaitable[None]:
@@ -149,6 +152,9 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     quotas = Quotas(gateway=gateway, registry=registry, namespace_prefix=k.namespace_prefix, defaults=settings.quota)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
     registries = Registries(gateway=gateway, records=registry, namespace_prefix=k.namespace_prefix)
+    networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
+    capsules = Capsules(gateway=gateway, isolation=isolation, networks=networks, namespace_prefix=k.namespace_prefix,
+                        request_ratio=k.request_ratio, node_selector=k.node_selector, tolerations=k.tolerations)
     recovery = Recovery(
         gateway=gateway,
         ops=ops,
@@ -160,6 +166,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         reconcile=reconciler.reconcile,
         isolation=isolation,
         mounts=mounts,
+        capsules=capsules,
     )
     actions = ActionLog(gateway=gateway, registry=registry)
     commands = Commands(gateway, exec_timeout=settings.exec_timeout, actions=actions)
@@ -167,7 +174,6 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     secgroups = SecurityGroups(
         gateway=gateway, namespace_prefix=k.namespace_prefix, pods=pod_ranges, isolation=isolation
     )
-    networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
     creation = Creation(
         gateway=gateway, ops=ops, registry=registry, pods=pods, hosts=hosts, secgroups=secgroups,
         networks=networks, isolation=isolation, images=committed, mounts=mounts, quotas=quotas,
@@ -210,6 +216,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
         images=Images(gateway=gateway, pods=pods, hosts=hosts, tasks=tasks, namespace_prefix=k.namespace_prefix),
         quotas=quotas,
         registries=registries,
+        capsules=capsules,
         committer=Committer(gateway=gateway, ops=ops, pods=pods, lease_namespace=settings.agent.lease_namespace,
                             registry=settings.images.commit_registry),
         attachments=Attachments(

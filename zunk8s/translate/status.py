@@ -44,9 +44,9 @@ class Observed:
     terminal: bool = False
 
 
-def _main_status(pod: dict[str, Any]) -> dict[str, Any] | None:
-    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("name") == CONTAINER_NAME:
+def _main_status(pod: dict[str, Any], name: str, key: str) -> dict[str, Any] | None:
+    for cs in (pod.get("status") or {}).get(key) or []:
+        if cs.get("name") == name:
             return dict(cs)
     return None
 
@@ -57,13 +57,15 @@ def _reason(state: dict[str, Any]) -> str:
     return f"{reason}: {message}" if reason and message else reason or message
 
 
-def observe_pod(pod: dict[str, Any]) -> Observed:
+def observe_pod(pod: dict[str, Any], *, container: str = CONTAINER_NAME, init: bool = False) -> Observed:
+    """The Zun status of one of the Pod's containers (a Zun container's Pod has one; a capsule's
+    has several, and init containers)."""
     status = pod.get("status") or {}
     spec = pod.get("spec") or {}
     phase = status.get("phase") or "Pending"
     host = spec.get("nodeName")
     pod_ip = status.get("podIP")
-    cs = _main_status(pod)
+    cs = _main_status(pod, container, "initContainerStatuses" if init else "containerStatuses")
     restarts = int((cs or {}).get("restartCount") or 0)
     common: dict[str, Any] = {"host": host, "pod_ip": pod_ip, "restart_count": restarts}
 

@@ -63,7 +63,7 @@ EXPECTED_RULES = {
     ("networking.k8s.io", "networkpolicies", (), ("create", "list", "patch")),
     ("", "services", (), ("create", "patch")),
     ("", "secrets", (), ("create", "delete", "get", "list", "patch")),
-    ("", "persistentvolumeclaims", (), ("create", "get")),
+    ("", "persistentvolumeclaims", (), ("create", "get", "list")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}
 API_ROLE = "zunk8s-zunk8s-system"
