@@ -99,7 +99,10 @@ def release_values(cluster: Cluster, *, prefix: str, tokens: dict[str, Any], ext
         # agent pushes committed images to the cluster's registry on the node's loopback, where
         # the kubelet pulls them from.
         "agent": {"containerdSocket": cluster.containerd_socket, "hostNetwork": True},
-        "images": {"commitRegistry": cluster.commit_registry},
+        # zunk8s's Pods reach the registry by its Service (the nodes by their loopback).
+        "images": {"commitRegistry": cluster.commit_registry,
+                   "searchRegistry": f"http://registry.kube-system.svc:{cluster.registry.rpartition(':')[2]}/"
+                                     + cluster.commit_registry.partition("/")[2]},
         "auth": {"mode": "static", "static": {"tokens": json.dumps(tokens)}},
         # The test node has 2 CPUs: small requests for zunk8s and for the containers it makes.
         "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}},

@@ -97,6 +97,9 @@ class ImageSettings(BaseModel):
     # mounts) into place with ``zunk8s inject``: zunk8s's own image, as the nodes pull it (the
     # chart gives its own). Empty: bind mounts answer 409 saying so.
     helper_image: str = ""
+    # The registry image search reads (its catalog), as the API replicas reach it:
+    # http[s]://host[:port][/path]. Empty: the commit registry (plain HTTP when on loopback).
+    search_registry: str = Field(default="", pattern=r"^(https?://[^/\s]+(/[^\s]*)?)?$")
 
 
 class KeystoneSettings(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cluster
-from tests.privateregistry import domain_of, fresh_private_image
+from tests.registryimages import domain_of, fresh_private_image, push_tiny_image
 from tests.serverproc import Endpoint, Server
 
 pytestmark = pytest.mark.e2e
@@ -321,6 +321,18 @@ spec:
     while name in osc(server, "capsule", "list", "-f", "value", "-c", "name").stdout:
         assert time.monotonic() < deadline + 60
         time.sleep(0.5)
+
+
+def test_cli_image_search(server: Endpoint, cluster: Cluster) -> None:
+    """`openstack appcontainer image search <term>`: the repositories of zunk8s's registry whose
+    name holds the term, with their tags (a member's right, by Zun's policy)."""
+    token = f"es{int(time.time() * 1000) % 1000000}"
+    base = cluster.commit_registry.partition("/")[2]
+    push_tiny_image(cluster, f"{base}/shared-{token}", "v7")
+    out = osc(server, "appcontainer", "image", "search", token, "-f", "json")
+    found = json.loads(out.stdout)
+    host = cluster.commit_registry.partition("/")[0]
+    assert [(i["Name"], i["Tags"]) for i in found] == [(f"{host}/{base}/shared-{token}", ["v7"])], found
 
 
 def test_cli_stats(server: Endpoint, cluster: Cluster) -> None:

@@ -33,7 +33,7 @@ def make_settings(cluster: Cluster, prefix: str, images: dict[str, str] | None =
         max_archive_bytes=8 * 1024 * 1024,
         network=NetworkSettings(pod_cidrs=json.loads(cluster.pod_cidrs)),
         images=ImageSettings(commit_registry=images.pop("commit_registry", cluster.commit_registry),
-                             helper_image=images.pop("helper_image", cluster.helper_image)),
+                             helper_image=images.pop("helper_image", cluster.helper_image), **images),
     )
 
 

@@ -4,6 +4,7 @@ own pull, through a short-lived Pod), lists, shows and deletes it; a member gets
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
+from tests.registryimages import push_tiny_image
 from zunk8s.app import create_app
+from zunk8s.translate.names import namespace_for
 
 ADMIN = "admin"
 # Its own project: the module's other tests' projects have committed images of their own.
@@ -85,6 +88,47 @@ async def test_bad_pulls(zun: ZunAPI, body: dict[str, Any], status: int, words: 
     assert r.status == status and words in r.body["errors"][0]["detail"], r.body
 
 
-async def test_search_says_why_not(zun: ZunAPI) -> None:
-    r = await zun.call("GET", "/v1/images/busybox/search")
-    assert r.status == 501 and "does not search registries" in r.body["errors"][0]["detail"], r.body
+async def test_search_reads_the_registrys_catalog(zun: ZunAPI, cluster: Cluster, ns_prefix: str) -> None:
+    token = f"srch{secrets.token_hex(3)}"
+    base = cluster.commit_registry.partition("/")[2]  # the commit registry's path: zunk8s
+    own, other = namespace_for(P, ns_prefix), namespace_for("proj-images-other", ns_prefix)
+    push_tiny_image(cluster, f"{base}/{own}/{token}", "v1")
+    push_tiny_image(cluster, f"{base}/{other}/{token}", "v1")  # another project's: never listed
+    push_tiny_image(cluster, f"{base}/shared-{token}", "v2")
+    host = cluster.commit_registry.partition("/")[0]
+
+    r = await zun.call("GET", f"/v1/images/{token}/search", project=P)
+    assert r.status == 200, r.body
+    assert sorted((i["name"], tuple(i["tags"])) for i in r.body) == sorted([
+        (f"{host}/{base}/{own}/{token}", ("v1",)), (f"{host}/{base}/shared-{token}", ("v2",))]), r.body
+    assert r.body[0]["metadata"] == {"is_official": None, "star_count": None}
+    # exact: the name a committed image is run by; a tag keeps only repositories that have it.
+    exact = await zun.call("GET", f"/v1/images/{token}/search", project=P, params={"exact_match": "true"})
+    assert [i["name"] for i in exact.body] == [f"{host}/{base}/{own}/{token}"], exact.body
+    tagged = await zun.call("GET", f"/v1/images/{token}:v2/search", project=P)
+    assert [i["name"] for i in tagged.body] == [f"{host}/{base}/shared-{token}"], tagged.body
+    # A name with slashes and the registry's host, as the client sends it (unquoted).
+    full = await zun.call("GET", f"/v1/images/{host}/{base}/shared-{token}/search", project=P)
+    assert [i["name"] for i in full.body] == [f"{host}/{base}/shared-{token}"], full.body
+
+    elsewhere = await zun.call("GET", f"/v1/images/registry.example.com/{token}/search", project=P)
+    assert elsewhere.status == 400 and "searches only its own registry" in elsewhere.body["errors"][0]["detail"]
+    glance = await zun.call("GET", f"/v1/images/{token}/search", project=P, params={"image_driver": "glance"})
+    assert glance.status == 501, glance.body
+    for params in ({"exact_match": "maybe"}, {"image_driver": "podman"}, {"x": "1"}):
+        bad = await zun.call("GET", f"/v1/images/{token}/search", project=P, params=params)
+        assert bad.status == 400, (params, bad.body)
+
+
+async def test_search_without_a_registry_says_why(cluster: Cluster, ns_prefix: str) -> None:
+    settings = make_settings(cluster, ns_prefix, images={"commit_registry": ""})
+    async with TestClient(TestServer(create_app(settings))) as c:
+        r = await ZunAPI(c, image=cluster.image).call("GET", "/v1/images/busybox/search")
+    assert r.status == 501 and "no registry to search" in r.body["errors"][0]["detail"], r.body
+
+
+async def test_search_of_a_registry_down_is_a_503(cluster: Cluster, ns_prefix: str) -> None:
+    settings = make_settings(cluster, ns_prefix, images={"search_registry": "http://127.0.0.1:9"})
+    async with TestClient(TestServer(create_app(settings))) as c:
+        r = await ZunAPI(c, image=cluster.image).call("GET", "/v1/images/busybox/search")
+    assert r.status == 503 and "cannot be reached" in r.body["errors"][0]["detail"], r.body

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import Response, ZunAPI
-from tests.privateregistry import domain_of, fresh_private_image
+from tests.registryimages import domain_of, fresh_private_image
 from zunk8s.app import create_app
 from zunk8s.translate.names import namespace_for
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from zunk8s.appkeys import authorize, base_url, caller_of, services_of
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
 from zunk8s.handlers.params import json_body, query_dict
+from zunk8s.schemas.params import reject_unknown, shown
 from zunk8s.schemas.queries import parse_limit, parse_sort_dir
 from zunk8s.translate import images
 
@@ -50,12 +51,30 @@ async def delete_image(request: web.Request) -> web.Response:
     return web.json_response(None)  # Zun's handler returns nothing: pecan answers 200 null
 
 
+_DRIVERS = ("glance", "docker", None, "None")
+_EXACT = {"True": True, "true": True, "False": False, "false": False}
+
+
 async def search_image(request: web.Request) -> web.Response:
+    params = query_dict(request)
+    reject_unknown(params, {"image_driver", "exact_match"})  # Zun's query_param_search
+    driver = params.get("image_driver")
+    if driver not in _DRIVERS:
+        raise SchemaValidationError(f"Invalid input for query parameters image_driver. Value: {shown(driver)}. "
+                                    f"{shown(driver)!r} is not one of {list(_DRIVERS)}")
+    exact = params.get("exact_match", "false")
+    if exact not in _EXACT:
+        raise SchemaValidationError(f"Invalid input for query parameters exact_match. Value: {shown(exact)}. "
+                                    f"{shown(exact)!r} is not one of [True, 'True', 'true', False, 'False', 'false']")
     authorize(request, "image:search")
-    raise NotImplementedOnKubernetes(
-        "zunk8s does not search registries: Zun searches Docker Hub, which is outside the cluster, and "
-        "registries offer no search API (the kubelet pulls by name). List a project's images with `image list`."
-    )
+    if driver == "glance":
+        raise NotImplementedOnKubernetes(
+            "image_driver 'glance' needs an OpenStack image service, and zunk8s has none configured: "
+            "search its registry with image_driver 'docker' (the default)."
+        )
+    found = await services_of(request).images.search(caller_of(request), request.match_info["ident"],
+                                                     exact=_EXACT[exact])
+    return web.json_response(found)
 
 
 def add_routes(app: web.Application, prefix: str) -> None:
@@ -65,5 +84,6 @@ def add_routes(app: web.Application, prefix: str) -> None:
     for item in (f"{prefix}/images/{{ident}}", f"{prefix}/images/{{ident}}/"):
         app.router.add_get(item, show_image)
         app.router.add_delete(item, delete_image)
-    for search in (f"{prefix}/images/{{ident}}/search", f"{prefix}/images/{{ident}}/search/"):
+    # An image name has slashes (repo paths, a registry host), sent unquoted by the client.
+    for search in (f"{prefix}/images/{{ident:.+}}/search", f"{prefix}/images/{{ident:.+}}/search/"):
         app.router.add_get(search, search_image)

@@ -9,12 +9,13 @@ for credentials is refused with the reason: the agent holds none.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from urllib.parse import urljoin
 
 import aiohttp
+
+from zunk8s.imageregistry.hosts import plain_http
 
 CHUNK = 1 << 20
 
@@ -32,18 +33,6 @@ def split_reference(reference: str) -> tuple[str, str, str]:
     if not host or not name or not tag:
         raise RegistryError(f"not an image reference with a registry and a tag: {reference}")
     return host, name, tag
-
-
-def plain_http(host: str, insecure: Iterable[str]) -> bool:
-    if host in set(insecure):
-        return True
-    name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or host.startswith("[") else host
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:

@@ -12,7 +12,16 @@ from typing import Any
 import structlog
 
 from zunk8s.clock import now_utc, zun_timestamp
-from zunk8s.errors import ImageAlreadyExists, ImageNotFound, InvalidValue, ZunError
+from zunk8s.errors import (
+    BackendUnavailable,
+    ImageAlreadyExists,
+    ImageNotFound,
+    InvalidValue,
+    NotImplementedOnKubernetes,
+    ZunError,
+)
+from zunk8s.imageregistry.catalog import Catalog, CatalogError
+from zunk8s.imageregistry.hosts import plain_http
 from zunk8s.kube.errors import KubeError
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
@@ -20,7 +29,7 @@ from zunk8s.service.hosts import Hosts
 from zunk8s.service.podwork import PodWork
 from zunk8s.service.registry import is_uuid_like
 from zunk8s.service.tasks import TaskRunner
-from zunk8s.translate import commit, images
+from zunk8s.translate import commit, images, imagesearch
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import namespace_for, project_hash
 from zunk8s.translate.objects import namespace_body
@@ -56,12 +65,41 @@ class Images:
     """/v1/images: a project's ZunImages listed, shown, pulled onto a node, deleted (Zun's
     admin-only image API; translate/images.py says how a pull is made)."""
 
-    def __init__(self, *, gateway: KubeGateway, pods: PodWork, hosts: Hosts, tasks: TaskRunner, namespace_prefix: str) -> None:
+    def __init__(self, *, gateway: KubeGateway, pods: PodWork, hosts: Hosts, tasks: TaskRunner, namespace_prefix: str,
+                 search_registry: str = "", commit_registry: str = "") -> None:
         self._gw = gateway
         self._pods = pods
         self._hosts = hosts
         self._tasks = tasks
         self._prefix = namespace_prefix
+        commit_host = commit_registry.strip("/").partition("/")[0]
+        self._search = imagesearch.search_place(search_registry, commit_registry, plain=plain_http(commit_host))
+
+    async def search(self, caller: Caller, image: str, *, exact: bool) -> list[Obj]:
+        """translate/imagesearch.py: the registry's repositories that match, with their tags."""
+        place = self._search
+        if place is None:
+            raise NotImplementedOnKubernetes(
+                "zunk8s has no registry to search: Zun searches Docker Hub, which is outside the cluster, and no "
+                "registry is configured here (ZUNK8S_IMAGES__SEARCH_REGISTRY or ZUNK8S_IMAGES__COMMIT_REGISTRY)."
+            )
+        try:
+            term, tag = imagesearch.parse_term(image, place)
+        except imagesearch.BadSearch as e:
+            raise InvalidValue(str(e)) from None
+        own = namespace_for(caller.project_id, self._prefix)
+        catalog = Catalog(place.url)
+        try:
+            repos = [r for r in await catalog.repositories()
+                     if imagesearch.visible(r, place, own_namespace=own, namespace_prefix=self._prefix)
+                     and imagesearch.matches(r, term, place, exact=exact, own_namespace=own)]
+            repos = sorted(repos)[:imagesearch.MAX_RESULTS]
+            tags = await catalog.tags(repos)
+        except CatalogError as e:
+            raise BackendUnavailable(f"Image search failed: {e.detail}.") from None
+        if tag is not None:
+            repos = [r for r in repos if tag in tags.get(r, [])]
+        return imagesearch.results(repos, tags, place)
 
     async def page(self, caller: Caller, *, sort_key: str, sort_dir: str, marker: str | None, limit: int) -> list[Obj]:
         """The caller's project's images (Zun lists only the caller's, admins' too)."""

@@ -2,7 +2,8 @@
 
 import pytest
 
-from zunk8s.node.registrypush import RegistryError, plain_http, split_reference
+from zunk8s.imageregistry.hosts import plain_http
+from zunk8s.node.registrypush import RegistryError, split_reference
 
 
 def test_a_reference_splits_into_registry_name_and_tag() -> None:
