@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,11 @@ from tests.conftest import Cluster
 from tests.integration.conftest import make_settings
 from tests.integration.zunapi import ZunAPI
 from zunk8s.app import create_app
+from zunk8s.appkeys import SERVICES
+from zunk8s.clock import now_utc
+from zunk8s.schemas.capsules import check_body
+from zunk8s.service.capsules import STUCK_AFTER
+from zunk8s.service.context import Caller
 from zunk8s.translate.names import namespace_for
 
 P = "proj-capsules"
@@ -190,3 +196,33 @@ async def test_a_capsule_that_cannot_pull_is_an_error_with_the_reason(zun: ZunAP
     assert "none-such" in failed["status_reason"] or "pull" in failed["status_reason"].lower(), failed
     assert failed["containers"][0]["status"] == "Error"
     assert (await zun.call("DELETE", f"/v1/capsules/{r.body['uuid']}", project=P)).status == 204
+
+
+async def test_a_create_cut_short_is_finished_by_the_sweep(zun: ZunAPI, cluster: Cluster, ns_prefix: str) -> None:
+    """A replica made the gated Pod and died before its policy: the Pod stays unscheduled (never
+    unisolated), and the sweep makes the policy and lifts the gate."""
+    services = zun.client.app[SERVICES]
+    capsules = services.capsules
+    finish = capsules.finish
+
+    async def dies(pod: dict[str, Any]) -> None:
+        raise RuntimeError("the replica died here")
+
+    capsules.finish = dies  # the test plays the dying replica
+    try:
+        with pytest.raises(RuntimeError):
+            await capsules.create(Caller(P, "u", frozenset(), "r"), check_body({"template": {
+                "kind": "capsule", "metadata": {"name": "cut"},
+                "spec": {"containers": [{"image": cluster.image, "command": ["sleep", "3600"]}]}}}))
+    finally:
+        capsules.finish = finish
+    cut = await wait_capsule(zun, "cut", "Creating", timeout=5)
+    namespace = namespace_for(P, ns_prefix)
+    pod = json.loads(kubectl(cluster, "-n", namespace, "get", "pod", f"zun-capsule-{cut['uuid']}", "-o", "json"))
+    assert pod["spec"]["schedulingGates"] and not pod["spec"].get("nodeName")
+    assert not kubectl(cluster, "-n", namespace, "get", "networkpolicy", "-o", "name",
+                       "-l", f"zunk8s.openstack.org/capsule={cut['uuid']}").strip()
+    await services.recovery.sweep(now=now_utc() + timedelta(seconds=STUCK_AFTER + 5))
+    await wait_capsule(zun, cut["uuid"], "Running")
+    assert kubectl(cluster, "-n", namespace, "get", "networkpolicy", f"zun-capsule-{cut['uuid']}", "-o", "name").strip()
+    assert (await zun.call("DELETE", f"/v1/capsules/{cut['uuid']}", project=P)).status == 204

@@ -288,3 +288,31 @@ async def test_rule_changes_through_two_replicas_all_reach_the_policy(
                                  "-o", "json"))
     opened = sorted(x["port"] for entry in policy["spec"]["ingress"] for x in entry.get("ports", []))
     assert opened == ports
+
+
+async def test_a_capsule_is_isolated_as_a_container_in_its_default_group(zun: ZunAPI, cluster: Cluster) -> None:
+    """A capsule serving on 80 (a declared port: exposed, as Zun makes it) and 81: its project's
+    containers reach both (the default group), another project's only 80; a change to the default
+    group's rules reaches the capsule's policy too."""
+    a, b = project(), project()
+    serve = "echo ok > /tmp/index.html && httpd -p 80 -h /tmp && httpd -p 81 -h /tmp && exec sleep 3600"
+    template = {"kind": "capsule", "metadata": {"name": "iso"}, "spec": {"containers": [
+        {"image": cluster.image, "command": ["sh", "-c", serve], "ports": [{"containerPort": 80}]}]}}
+    r = await zun.call("POST", "/v1/capsules", json={"template": template}, project=a)
+    assert r.status == 202, r.body
+    deadline = time.monotonic() + 60
+    while (capsule := (await zun.call("GET", f"/v1/capsules/{r.body['uuid']}", project=a)).body)["status"] != "Running":
+        assert time.monotonic() < deadline, capsule
+        await asyncio.sleep(0.3)
+    member, stranger = await running(zun, a), await running(zun, b)
+    assert await reaches(zun, member, capsule, 80) and await reaches(zun, member, capsule, 81)
+    assert await reaches(zun, stranger, capsule, 80)
+    assert not await reaches(zun, stranger, capsule, 81)
+
+    default = await _default_group(zun, a)
+    rules = (await neutron(zun, "GET", f"/security-group-rules?security_group_id={default}", project=a)).body
+    for rid in [x["id"] for x in rules["security_group_rules"] if x["direction"] == "ingress"]:
+        assert (await neutron(zun, "DELETE", f"/security-group-rules/{rid}", project=a)).status == 204
+    await until(zun, member, capsule, 81, allowed=False)
+    assert await reaches(zun, member, capsule, 80)  # still exposed
+    assert (await zun.call("DELETE", f"/v1/capsules/{capsule['uuid']}", project=a)).status == 204

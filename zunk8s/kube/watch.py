@@ -41,7 +41,8 @@ LIST_PAGE = 100
 # deletion timestamps). Code that starts reading another Pod field must add it here
 # (tests/unit/kube/test_watch.py checks observe_pod against whole Pods).
 POD_METADATA = ("name", "namespace", "uid", "resourceVersion", "labels", "creationTimestamp", "deletionTimestamp")
-POD_SPEC = ("nodeName", "restartPolicy")
+# schedulingGates: a capsule whose create was cut short is found by its gate (service/capsules.py).
+POD_SPEC = ("nodeName", "restartPolicy", "schedulingGates")
 POD_STATUS = ("phase", "reason", "message", "podIP")
 POD_CONDITION = ("type", "status", "reason", "message")
 POD_CONTAINER_STATUS = ("name", "restartCount", "state", "lastState", "containerID")
