@@ -228,7 +228,7 @@ async def test_addresses_is_an_object(zun: ZunAPI) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/capsules", "/v1/networks", "/capsules"],
+    ["/v1/networks", "/networks", "/v1/networks/abc"],
 )
 async def test_resources_not_served_yet_are_501(zun: ZunAPI, path: str) -> None:
     err = _zun_error(await zun.call("GET", path), 501)

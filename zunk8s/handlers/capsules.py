@@ -10,7 +10,7 @@ from aiohttp import web
 from zunk8s.appkeys import POLICY, authorize, base_url, caller_of, services_of, version_of
 from zunk8s.clock import now_utc
 from zunk8s.handlers.containers import hidden_keys
-from zunk8s.handlers.params import json_body, query_dict
+from zunk8s.handlers.params import json_body, next_link, query_dict
 from zunk8s.microversions import APIVersion
 from zunk8s.schemas.capsules import check_body
 from zunk8s.schemas.params import parse_bool
@@ -49,10 +49,8 @@ async def list_capsules(request: web.Request) -> web.Response:
         record = C.record_of(pod)
         if record is not None:
             views.append(capsule_view(request, pod, record))
-    next_url = None
-    if views and len(views) == limit:
-        next_url = (f"{base_url(request)}/v1/capsules?sort_key={sort_key}&sort_dir={sort_dir}&limit={limit}"
-                    f"&marker={views[-1]['uuid']}")
+    next_url = next_link(request, "capsules", sort_key=sort_key, sort_dir=sort_dir, limit=limit, count=len(views),
+                         last=views[-1]["uuid"] if views else None)
     return web.json_response({"capsules": views, "next": next_url})
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from zunk8s.appkeys import POLICY, authorize, base_url, caller_of, services_of, version_of
 from zunk8s.clock import now_utc
 from zunk8s.errors import InvalidParamInVersion, PolicyNotAuthorized
-from zunk8s.handlers.params import json_body, query_dict
+from zunk8s.handlers.params import json_body, next_link, query_dict
 from zunk8s.microversions import at_least
 from zunk8s.schemas.containers import validate_create, validate_update
 from zunk8s.schemas.params import parse_bool, reject_unknown, reject_unknown_list_params
@@ -70,12 +70,8 @@ async def list_containers(request: web.Request) -> web.Response:
     selected = page(services_of(request).registry.visible(caller, all_projects=all_projects), query)
     now = now_utc()
     views = [container_view(e.record, e.status, now=now, base_url=None, hidden=hidden) for e in selected]
-    next_url = None
-    if len(selected) == query.limit and selected:
-        next_url = (
-            f"{base_url(request)}/v1/containers?sort_key={query.sort_key}&sort_dir={query.sort_dir}"
-            f"&limit={query.limit}&marker={selected[-1].uuid}"
-        )
+    next_url = next_link(request, "containers", sort_key=query.sort_key, sort_dir=query.sort_dir, limit=query.limit,
+                         count=len(selected), last=selected[-1].uuid if selected else None)
     return web.json_response({"containers": views, "next": next_url})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from zunk8s.appkeys import authorize, base_url, services_of, version_of
-from zunk8s.handlers.params import query_dict
+from zunk8s.handlers.params import next_link, query_dict
 from zunk8s.microversions import APIVersion, not_in_version
 from zunk8s.schemas.queries import parse_host_query
 from zunk8s.translate.hosts import with_links
@@ -25,12 +25,8 @@ async def list_hosts(request: web.Request) -> web.Response:
     query = parse_host_query(query_dict(request))
     selected = await services_of(request).hosts.page(query)
     base = base_url(request)
-    next_url = None
-    if selected and len(selected) == query.limit:
-        next_url = (
-            f"{base}/v1/hosts?sort_key={query.sort_key}&sort_dir={query.sort_dir}"
-            f"&limit={query.limit}&marker={selected[-1]['uuid']}"
-        )
+    next_url = next_link(request, "hosts", sort_key=query.sort_key, sort_dir=query.sort_dir, limit=query.limit,
+                         count=len(selected), last=selected[-1]["uuid"] if selected else None)
     return web.json_response({"hosts": [with_links(h, base) for h in selected], "next": next_url})
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from zunk8s.appkeys import authorize, base_url, caller_of, services_of
 from zunk8s.errors import NotImplementedOnKubernetes, SchemaValidationError
-from zunk8s.handlers.params import json_body, query_dict
+from zunk8s.handlers.params import json_body, next_link, query_dict
 from zunk8s.schemas.params import reject_unknown, shown
 from zunk8s.schemas.queries import parse_limit, parse_sort_dir
 from zunk8s.translate import images
@@ -21,9 +21,8 @@ async def list_images(request: web.Request) -> web.Response:
                                                    marker=params.get("marker") or None, limit=limit)
     base = base_url(request)
     views = [images.view(o, base) for o in found]
-    next_url = None
-    if views and len(views) == limit:
-        next_url = f"{base}/v1/images?sort_key={sort_key}&sort_dir={sort_dir}&limit={limit}&marker={views[-1]['uuid']}"
+    next_url = next_link(request, "images", sort_key=sort_key, sort_dir=sort_dir, limit=limit, count=len(views),
+                         last=views[-1]["uuid"] if views else None)
     return web.json_response({"images": views, "next": next_url})
 
 

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from zunk8s.appkeys import SETTINGS
+from zunk8s.appkeys import SETTINGS, base_url
 from zunk8s.errors import RequestEntityTooLarge, SchemaValidationError, UnsupportedMediaType
 from zunk8s.schemas.jsonbody import loads_json
 
@@ -20,6 +20,14 @@ READ_CHUNK = 64 * 1024
 def query_dict(request: web.Request) -> dict[str, str]:
     # For repeated keys the last value wins, as in pecan's kwargs.
     return {k: v for k, v in request.query.items()}
+
+
+def next_link(request: web.Request, collection: str, *, sort_key: str, sort_dir: str, limit: int, count: int,
+              last: str | None) -> str | None:
+    """Zun's ``next`` of a paged list: a link to the page after ``last`` when this one is full."""
+    if not count or count != limit or last is None:
+        return None
+    return f"{base_url(request)}/v1/{collection}?sort_key={sort_key}&sort_dir={sort_dir}&limit={limit}&marker={last}"
 
 
 def archive_body_limit(max_archive_bytes: int) -> int:

@@ -26,8 +26,8 @@ from zunk8s.translate.secgroups import ExposedPort
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 _IMAGE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]")
 _TOP = {"kind", "capsuleVersion", "metadata", "restartPolicy", "availabilityZone", "spec"}
-_META = {"name", "labels", "annotations"}
-_SPEC = {"containers", "initContainers", "volumes", "restartPolicy"}
+_META = ("name", "labels", "annotations")
+_SPEC = ("containers", "initContainers", "volumes", "restartPolicy")
 _CONTAINER = {"name", "image", "command", "args", "resources", "ports", "volumeMounts", "env", "workDir",
               "imagePullPolicy", "stdin", "tty"}
 _BOOLS = {True: True, False: False, "true": True, "True": True, "false": False, "False": False}
@@ -44,6 +44,16 @@ def _object(value: Any, field: str, allowed: set[str] | None = None) -> dict[str
         extra = sorted(set(value) - allowed)
         if extra:
             _bad(field, f"Additional properties are not allowed ('{shown(extra[0])}' was unexpected)")
+    return value
+
+
+def _taken(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """An object of which zunk8s takes only ``allowed`` (Zun accepts more there, and ignores it)."""
+    if not isinstance(value, dict):
+        _bad(field, "It is not of type 'object'.")
+    extra = sorted(set(value) - set(allowed))
+    if extra:
+        _bad(field, f"zunk8s takes only {', '.join(allowed)}, not '{shown(extra[0])}'.")
     return value
 
 
@@ -189,18 +199,7 @@ def check_body(body: Any) -> Template:
         _bad("kind", f"Value: '{shown(t['kind'])}'. It is not one of ['capsule', 'Capsule'].")
     if t.get("capsuleVersion") is not None and t["capsuleVersion"] not in ("beta", "Beta"):
         _bad("capsuleVersion", f"Value: '{shown(t['capsuleVersion'])}'. It is not one of ['beta', 'Beta'].")
-    meta = t["metadata"]
-    if not isinstance(meta, dict):
-        _bad("metadata", "It is not of type 'object'.")
-    extra = sorted(set(meta) - _META)
-    if extra:
-        _bad("metadata", f"zunk8s takes only name, labels and annotations, not '{shown(extra[0])}'.")
-    spec = t["spec"]
-    if not isinstance(spec, dict):
-        _bad("spec", "It is not of type 'object'.")
-    extra = sorted(set(spec) - _SPEC)
-    if extra:
-        _bad("spec", f"zunk8s takes containers, initContainers, volumes and restartPolicy, not '{shown(extra[0])}'.")
+    meta, spec = _taken(t["metadata"], "metadata", _META), _taken(t["spec"], "spec", _SPEC)
     if "containers" not in spec:
         _bad("spec", "'containers' is a required property")
     for key in ("containers", "initContainers", "volumes"):

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from zunk8s.records import Record, RecordStatus
 from zunk8s.translate import labels as L
 from zunk8s.translate.netports import port_id
-from zunk8s.translate.pods import ZONE_LABEL, resources
+from zunk8s.translate.pods import ZONE_LABEL, process_fields, resources
 from zunk8s.translate.secgroups import ExposedPort, membership_labels
 from zunk8s.translate.status import observe_pod
 
@@ -184,12 +184,7 @@ def _container(record: CapsuleRecord, c: Record, ratio: float) -> Obj:
     if c.command:
         # Zun's capsule command is command + args, run as Docker's CMD: the image's entrypoint stays.
         out["args"] = list(c.command)
-    if c.workdir:
-        out["workingDir"] = c.workdir
-    if c.environment:
-        out["env"] = [{"name": k, "value": v} for k, v in c.environment.items()]
-    if c.image_pull_policy:
-        out["imagePullPolicy"] = POD_PULL[c.image_pull_policy.lower()]
+    out.update(process_fields(c))
     ports = [{"containerPort": int(p.split("/")[0]), "protocol": (p.split("/")[1] if "/" in p else "tcp").upper()}
              for p in c.exposed_ports or []]
     if ports:
@@ -200,9 +195,6 @@ def _container(record: CapsuleRecord, c: Record, ratio: float) -> Obj:
         out["volumeMounts"] = mounts
     out["stdin"], out["tty"] = c.interactive, c.tty
     return out
-
-
-POD_PULL = {"never": "Never", "always": "Always", "ifnotpresent": "IfNotPresent"}
 
 
 def capsule_pod(record: CapsuleRecord, *, namespace: str, project_hash: str, instance: str, ratio: float,

@@ -59,6 +59,19 @@ def resources(*, cpu: float | None, memory: str | None, ratio: float) -> dict[st
     return out
 
 
+def process_fields(record: Record) -> dict[str, Any]:
+    """A container's working directory, environment and pull policy, as Kubernetes spells them
+    (a Zun container's, and each of a capsule's)."""
+    out: dict[str, Any] = {}
+    if record.workdir:
+        out["workingDir"] = record.workdir
+    if record.environment:
+        out["env"] = [{"name": k, "value": v} for k, v in record.environment.items()]
+    if record.image_pull_policy:
+        out["imagePullPolicy"] = PULL_POLICY[record.image_pull_policy.lower()]
+    return out
+
+
 def retry_limit(record: Record) -> int:
     """N of restart_policy on-failure:N (0: no limit, or another policy)."""
     policy = record.restart_policy or {}
@@ -122,12 +135,7 @@ def build_pod(
         container["command"] = list(record.entrypoint)
     if record.command is not None:
         container["args"] = list(record.command)
-    if record.workdir:
-        container["workingDir"] = record.workdir
-    if record.environment:
-        container["env"] = [{"name": k, "value": v} for k, v in record.environment.items()]
-    if record.image_pull_policy:
-        container["imagePullPolicy"] = PULL_POLICY[record.image_pull_policy.lower()]
+    container.update(process_fields(record))
     if record.healthcheck:
         container["livenessProbe"] = build_probe(record.healthcheck)
     volumes, volume_mounts, init_containers = pod_parts(record, helper_image=options.helper_image)
