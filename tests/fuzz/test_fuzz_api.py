@@ -484,3 +484,84 @@ async def websocket_session(api: FuzzAPI, req: Req, protocol: str) -> None:
             api.recorder.judge(req, Resp(e.status, CIMultiDict(), b"", error=f"websocket handshake got {e.status}"), [])
     except TimeoutError:
         api.recorder.judge(req, Resp(0, CIMultiDict(), b"", error="websocket session hung"), [])
+
+
+# --- capsules and registries: valid bodies with parts replaced by anything ---------------------
+
+_DROP = object()
+CAPSULE_PATHS: list[tuple[Any, ...]] = [
+    ("template",), ("template", "kind"), ("template", "metadata"), ("template", "metadata", "name"),
+    ("template", "metadata", "labels"), ("template", "spec"), ("template", "spec", "restartPolicy"),
+    ("template", "spec", "containers"), ("template", "spec", "containers", 0),
+    ("template", "spec", "containers", 0, "image"), ("template", "spec", "containers", 0, "command"),
+    ("template", "spec", "containers", 0, "resources"), ("template", "spec", "containers", 0, "ports"),
+    ("template", "spec", "containers", 0, "env"), ("template", "spec", "containers", 0, "volumeMounts"),
+    ("template", "spec", "containers", 0, "volumeMounts", 0, "mountPath"), ("template", "spec", "volumes"),
+    ("template", "spec", "volumes", 0, "cinder"), ("template", "spec", "volumes", 0, "cinder", "size"),
+    ("template", "spec", "initContainers"), ("template", "availabilityZone"),
+]
+REGISTRY_PATHS: list[tuple[Any, ...]] = [
+    ("registry",), ("registry", "name"), ("registry", "domain"), ("registry", "username"), ("registry", "password"),
+]
+
+
+def _capsule_body() -> dict[str, Any]:
+    return {"template": {"kind": "capsule", "metadata": {"name": "fz", "labels": {"a": "b"}}, "spec": {
+        "restartPolicy": "Never",
+        "containers": [{"image": "localhost/zunk8s-busybox:1", "command": ["true"],
+                        "resources": {"requests": {"cpu": 0.1, "memory": 16}}, "ports": [{"containerPort": 80}],
+                        "env": {"A": "1"}, "volumeMounts": [{"name": "v1", "mountPath": "/v"}]}],
+        "volumes": [{"name": "v1", "cinder": {"size": 1, "autoRemove": True}}]}}}
+
+
+def _mutated(body: dict[str, Any], changes: list[tuple[tuple[Any, ...], Any]]) -> dict[str, Any]:
+    for path, value in changes:
+        target: Any = body
+        for step in path[:-1]:
+            try:
+                target = target[step]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            if isinstance(target, dict) or (isinstance(target, list) and isinstance(path[-1], int) and len(target) > path[-1]):
+                if value is _DROP and isinstance(target, dict):
+                    target.pop(path[-1], None)
+                elif value is not _DROP:
+                    target[path[-1]] = value
+    return body
+
+
+@fuzz(40)
+@given(changes=st.lists(st.tuples(st.sampled_from(CAPSULE_PATHS), S.json_any | st.just(_DROP)), min_size=1, max_size=3),
+       who=S.identity())
+async def test_capsule_create(fuzz_api: FuzzAPI, changes: list[tuple[tuple[Any, ...], Any]], who: S.Identity) -> None:
+    body = json.dumps(_mutated(_capsule_body(), changes)).encode()
+    resp = await fuzz_api.exchange(Req("POST /v1/capsules", "POST", "/v1/capsules", who.headers(), body, "application/json"))
+    made = resp.json()
+    if resp.status == 202 and isinstance(made, dict):  # accepted: not left running
+        await fuzz_api.exchange(Req("DELETE /v1/capsules/{ident}", "DELETE", f"/v1/capsules/{made['uuid']}", who.headers()))
+
+
+@fuzz(40)
+@given(changes=st.lists(st.tuples(st.sampled_from(REGISTRY_PATHS), S.json_any | st.just(_DROP)), min_size=1, max_size=3),
+       who=S.identity(), update=st.booleans())
+async def test_registry_create_and_update(
+    fuzz_api: FuzzAPI, changes: list[tuple[tuple[Any, ...], Any]], who: S.Identity, update: bool
+) -> None:
+    base = {"registry": {"name": "fz", "domain": "localhost:5056", "username": "u1", "password": "p1"}}
+    body = json.dumps(_mutated(base, changes)).encode()
+    if not update:
+        resp = await fuzz_api.exchange(Req("POST /v1/registries", "POST", "/v1/registries", who.headers(), body,
+                                           "application/json"))
+        made = resp.json()
+        if resp.status == 201 and isinstance(made, dict):
+            await fuzz_api.exchange(Req("DELETE /v1/registries/{ident}", "DELETE",
+                                        f"/v1/registries/{made['registry']['uuid']}", who.headers()))
+        return
+    made = await fuzz_api.exchange(Req("POST /v1/registries", "POST", "/v1/registries", who.headers(),
+                                       json.dumps(base).encode(), "application/json"))
+    if made.status == 201:
+        uuid = made.json()["registry"]["uuid"]
+        await fuzz_api.exchange(Req("PATCH /v1/registries/{ident}", "PATCH", f"/v1/registries/{uuid}", who.headers(),
+                                    body, "application/json"))
+        await fuzz_api.exchange(Req("DELETE /v1/registries/{ident}", "DELETE", f"/v1/registries/{uuid}", who.headers()))

@@ -53,14 +53,15 @@ def template(image: str, name: str, **extra: Any) -> dict[str, Any]:
                 {"name": "server", "image": image, "ports": [{"containerPort": 8080, "protocol": "TCP"}],
                  "command": ["sh", "-c", "mkdir -p /www && echo served > /www/index.html && httpd -f -p 8080 -h /www"],
                  "resources": {"requests": {"cpu": 0.1, "memory": 64}}},
-                {"name": "client", "image": image, "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                {"name": "client", "image": image, "volumeMounts": [{"name": "Data_1", "mountPath": "/data"}],
                  "command": ["sh", "-c", "until wget -q -O /tmp/got http://localhost:8080/; do sleep 0.5; done; "
                              "cat /tmp/got /data/x; sleep 3600"],
                  "env": {"MODE": "client"}},
             ],
             "initContainers": [{"image": image, "command": ["sh", "-c", "echo from-init > /data/x"],
-                                "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-            "volumes": [{"name": "data", "cinder": {"size": 1, "autoRemove": True}}],
+                                "volumeMounts": [{"name": "Data_1", "mountPath": "/data"}]}],
+            # A Zun volume name that is no DNS label (the Pod's volume is named for it).
+            "volumes": [{"name": "Data_1", "cinder": {"size": 1, "autoRemove": True}}],
         },
         **extra,
     }
@@ -90,7 +91,8 @@ async def test_a_capsule_is_one_pod_whose_containers_share_localhost(zun: ZunAPI
     assert [c["name"] for c in made["containers"]] == ["server", "client"] and len(made["init_containers"]) == 1
     assert made["init_containers"][0]["name"].startswith("capsule-demo-")
     assert made["containers"][0]["ports"] == [8080] and made["containers"][1]["environment"] == {"MODE": "client"}
-    assert (made["cpu"], made["memory"]) == (0.1, "64")
+    # The client asks nothing: a Zun container's defaults (1 CPU, 512 MiB).
+    assert (made["cpu"], made["memory"]) == (1.1, "576") and made["containers"][1]["cpu"] == 1.0
     assert "host" not in made  # capsule:get:host is an admin's
 
     running = await wait_capsule(zun, uuid, "Running")
@@ -155,6 +157,8 @@ async def test_a_capsule_is_one_pod_whose_containers_share_localhost(zun: ZunAPI
         (lambda t: t["spec"]["containers"][0]["resources"].update(limits={}), "'limits' was unexpected"),
         (lambda t: t["spec"]["containers"][1].update(env={"A": 1}), "It must map strings to strings"),
         (lambda t: t["spec"].update(restartPolicy="Sometimes"), "field 'restartPolicy'"),
+        (lambda t: t["spec"].update(restartPolicy=[]), "field 'restartPolicy'"),
+        (lambda t: t["spec"]["volumes"][0]["cinder"].update(size=1e300), "field 'size'"),
         (lambda t: t["spec"].update(hostNetwork=True), "not 'hostNetwork'"),
         (lambda t: t["spec"]["volumes"][0].update(cinder={}), "Volume size is needed"),
         (lambda t: t["spec"]["volumes"][0]["cinder"].update(volumeID="v"), "could not be set at the same time"),
@@ -176,7 +180,7 @@ async def test_lookups_errors_and_policy(zun: ZunAPI, cluster: Cluster) -> None:
     r = await zun.call("POST", "/v1/capsules", json={"template": template(cluster.image, "x1"), "nets": []}, project=P)
     assert r.status == 400 and "'nets' was unexpected" in r.body["errors"][0]["detail"], r.body
     t = template(cluster.image, "vol")
-    t["spec"]["volumes"] = [{"name": "data", "cinder": {"volumeID": "no-such-claim"}}]
+    t["spec"]["volumes"] = [{"name": "Data_1", "cinder": {"volumeID": "no-such-claim"}}]
     r = await zun.call("POST", "/v1/capsules", json={"template": t}, project=P)
     assert r.status == 404 and r.body["errors"][0]["detail"] == "Volume no-such-claim could not be found.", r.body
     t = template(cluster.image, "pull")

@@ -234,3 +234,29 @@ async def test_an_image_whose_layer_the_node_dropped_cannot_be_committed(
         await zun.wait_gone(c["uuid"])
     finally:
         subprocess.run([*ctr, "images", "rm", ref], capture_output=True)
+
+
+async def test_commit_of_an_image_the_node_also_pulled_under_another_name(zun: ZunAPI, agent: None, cluster: Cluster) -> None:
+    """The test image also pulled from the private registry (the same image): the kubelet then
+    reports the container's image by the pulled name, whose layers containerd dropped after
+    unpacking; the agent finds the image by its other name (found by the CI: every commit after
+    the private-registry tests failed)."""
+    r = await zun.call("POST", "/v1/registries", json={"registry": {
+        "domain": cluster.private_image.partition("/")[0], "username": cluster.private_user,
+        "password": cluster.private_password}})
+    assert r.status == 201, r.body
+    reg = r.body["registry"]["uuid"]
+    pulled = await zun.create(run=True, image=cluster.private_image, registry=reg)
+    await zun.wait_for(pulled["uuid"], "Running", timeout=90)
+    c = await zun.create(run=True, command=CHANGING)
+    await zun.wait_for(c["uuid"], "Running")
+    await commit_when_served(zun, c["uuid"], repository="snap-twice", tag="v1")
+    action = await committed(zun, c["uuid"])
+    assert [e["result"] for e in action["events"]] == ["Success"], action
+    check = await zun.create(run=True, image="snap-twice:v1", command=CHECK)
+    await zun.wait_for(check["uuid"], "Stopped")
+    assert "made" in await logs(zun, check["uuid"])
+    for u in (pulled["uuid"], c["uuid"], check["uuid"]):
+        await zun.call("DELETE", f"/v1/containers/{u}", params={"stop": "true"})
+        await zun.wait_gone(u)
+    assert (await zun.call("DELETE", f"/v1/registries/{reg}")).status == 204

@@ -73,6 +73,7 @@ async def test_create_show_list_update_delete(zun: ZunAPI, cluster: Cluster, ns_
     assert (await zun.call("GET", f"/v1/registries/{reg['uuid']}", project=OTHER)).status == 404
     assert (await zun.call("GET", "/v1/registries", project=OTHER)).body["registries"] == []
     everyone = await zun.call("GET", "/v1/registries", project=OTHER, roles="admin", params={"all_projects": "1"})
+    assert everyone.status == 200, everyone.body
     assert reg["uuid"] in [x["uuid"] for x in everyone.body["registries"]]
     denied = await zun.call("GET", "/v1/registries", project=OTHER, params={"all_projects": "1"})
     assert denied.status == 403, denied.body
@@ -90,6 +91,12 @@ async def test_create_show_list_update_delete(zun: ZunAPI, cluster: Cluster, ns_
                                         "-o", "json"], check=True, capture_output=True, text=True).stdout)
     assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]["registry.example.com:5000"][
         "password"] == new_password
+
+    # zunk8s never reads the password back: moving the credentials needs it again.
+    moved = await zun.call("PATCH", f"/v1/registries/{reg['uuid']}", project=P, json={"registry": {"username": "bob"}})
+    assert moved.status == 400 and "Give the password again" in moved.body["errors"][0]["detail"], moved.body
+    r = await zun.call("POST", "/v1/registries", project=P, json={"registry": {"domain": "a.io", "password": "x1"}})
+    assert r.status == 400 and "needs a username" in r.body["errors"][0]["detail"], r.body
 
     gone = await zun.call("DELETE", f"/v1/registries/{reg['uuid']}", project=P)
     assert gone.status == 204 and gone.body is None
@@ -153,6 +160,9 @@ async def test_a_private_image_runs_with_the_registry_and_not_without(zun: ZunAP
     # A registry a container uses cannot go (Zun's 409), nor be named from another registry host.
     r = await zun.call("DELETE", f"/v1/registries/{reg['uuid']}", project=P)
     assert r.status == 409 and r.body["errors"][0]["detail"] == f"Failed to delete registry {reg['uuid']} since it is in use.", r.body
+    r = await zun.call("PATCH", f"/v1/registries/{reg['uuid']}", project=P,
+                       json={"registry": {"domain": "other.example.com", "password": "pw"}})
+    assert r.status == 409 and "since it is in use" in r.body["errors"][0]["detail"], r.body
     r = await zun.call("POST", "/v1/containers", project=P,
                        json={"image": "other.example.com/x:1", "registry": reg["uuid"], "command": ["true"]})
     assert r.status == 400 and "its credentials are given only to that registry" in r.body["errors"][0]["detail"], r.body

@@ -354,37 +354,45 @@ class KubeGateway:
             obj = await self._http.request("PATCH", crd.image_path(namespace, name), body=patch, content_type=MERGE)
         return obj
 
-    # --- Zun's registries: a project's pull Secrets (read live: few, and changed rarely) -----
-
-    def _registry_params(self, uuid: str | None = None) -> dict[str, str | int | bool | list[str]]:
-        selector = f"{L.managed_selector(self.instance)},{L.REGISTRY}" + (f"={uuid}" if uuid else "")
-        return {"labelSelector": selector}
+    # --- Zun's registries: ZunRegistry objects (read live: few, changed rarely) and the pull
+    # Secrets they own, which are written and never read ---------------------------------------
 
     async def list_registries(self, namespace: str | None) -> list[Obj]:
-        """This installation's registry Secrets in a namespace, or in every one (an admin's)."""
-        path = _owned_path("Secret", namespace) if namespace else "/api/v1/secrets"
-        return await self._items(path, self._registry_params())
+        """This installation's registries in a namespace, or in every one (an admin's)."""
+        return await self._items(crd.registry_path(namespace) if namespace else crd.ALL_REGISTRIES_PATH,
+                                 {"labelSelector": L.managed_selector(self.instance)})
 
-    async def find_registry(self, uuid: str) -> Obj | None:
-        """A registry Secret by uuid in whichever namespace (an admin's lookup)."""
-        items = await self._items("/api/v1/secrets", self._registry_params(uuid))
-        return items[0] if items else None
+    async def get_registry(self, namespace: str, name: str) -> Obj | None:
+        return await self._get_or_none(crd.registry_path(namespace, name))
 
-    async def get_secret(self, namespace: str, name: str) -> Obj | None:
-        return await self._get_or_none(f"{_owned_path('Secret', namespace)}/{name}")
+    async def find_registry(self, name: str) -> Obj | None:
+        return await self._find(crd.ALL_REGISTRIES_PATH, name)
 
-    async def create_secret(self, body: Obj) -> Obj:
-        obj: Obj = await self._http.request("POST", _owned_path("Secret", body["metadata"]["namespace"]), body=body)
+    async def create_registry(self, body: Obj) -> Obj:
+        obj: Obj = await self._http.request("POST", crd.registry_path(body["metadata"]["namespace"]), body=body)
         return obj
 
-    async def patch_secret(self, namespace: str, name: str, patch: Obj) -> Obj:
-        """A merge patch; one carrying a resourceVersion fails (KubeConflict) if the Secret changed."""
-        obj: Obj = await self._http.request("PATCH", f"{_owned_path('Secret', namespace)}/{name}", body=patch,
-                                            content_type=MERGE)
+    async def patch_registry(self, namespace: str, name: str, patch: Obj) -> Obj:
+        """A merge patch; one carrying a resourceVersion fails (KubeConflict) if it changed."""
+        obj: Obj = await self._http.request("PATCH", crd.registry_path(namespace, name), body=patch, content_type=MERGE)
         return obj
 
-    async def delete_secret(self, namespace: str, name: str) -> None:
-        await self._delete_quietly(f"{_owned_path('Secret', namespace)}/{name}")
+    async def delete_registry(self, namespace: str, name: str) -> None:
+        await self._delete_quietly(crd.registry_path(namespace, name))
+
+    async def write_secret(self, body: Obj) -> None:
+        """Make the Secret ``body`` describes, or replace its data (it is never read)."""
+        path = _owned_path("Secret", body["metadata"]["namespace"])
+        try:
+            await self._http.request("POST", path, body=body)
+        except KubeAlreadyExists:
+            await self._http.request("PATCH", f"{path}/{body['metadata']['name']}", body={"data": body["data"]},
+                                     content_type=MERGE)
+
+    async def records_labelled(self, namespace: str, selector: str) -> list[Obj]:
+        """This installation's records in a namespace with these labels, from the API server."""
+        return await self._items(crd.record_path(namespace),
+                                 {"labelSelector": f"{L.managed_selector(self.instance)},{selector}"})
 
     # --- quotas: a project's ResourceQuota, the quota classes' ConfigMap (read live) ---------
 

@@ -69,11 +69,11 @@ class NodeCommitter:
 
     async def make_image(self, pod: Obj, ask: commit.Ask) -> tuple[str, int]:
         """Make and push the image; (manifest digest, bytes pushed in config and layers)."""
-        cid, image = commit.container_id(pod), commit.image_id(pod)
-        if cid is None or image is None:
+        cid, images = commit.container_id(pod), commit.image_names(pod)
+        if cid is None or not images:
             raise CommitError("the container has not run on this node, so it has no filesystem to commit")
         try:
-            base = await self._base(image)
+            base = await self._any_base(images)
             with tempfile.TemporaryDirectory(prefix="zunk8s-commit-", dir=self._workdir) as tmp:
                 layer = await self._layer(cid, commit.mount_points(pod), Path(tmp))
                 return await self._push(ask, base, layer)
@@ -81,6 +81,15 @@ class NodeCommitter:
             raise CommitError(e.detail) from None
         except RegistryError as e:
             raise CommitError(e.detail) from None
+
+    async def _any_base(self, images: list[str]) -> Base:
+        """The first of the image's names whose manifest, config and layers are all on the node."""
+        for image in images[:-1]:
+            try:
+                return await self._base(image)
+            except (CommitError, ContainerdError):
+                continue
+        return await self._base(images[-1])  # its error is the one told
 
     async def _base(self, image: str) -> Base:
         target = await self._ctr.image_target(image)

@@ -168,8 +168,8 @@ def _volume(value: Any) -> VolumeSpec:
         raise SchemaValidationError("Volume size and uuid could not be set at the same time")
     if claim is None and size is None:
         raise SchemaValidationError("Volume size is needed")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int | float) or size != int(size)
-                             or not 1 <= size <= 16384):
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int | float) or not 1 <= size <= 16384
+                             or size != int(size)):
         _bad("size", f"Value: '{shown(size)}'. It must be a whole number of GiB from 1 to 16384.")
     auto = _bool(cinder["autoRemove"], "autoRemove") if cinder.get("autoRemove") is not None else False
     if claim is not None:
@@ -207,8 +207,8 @@ def check_body(body: Any) -> Template:
             _bad(key, "It is not of type 'array'.")
     if not spec["containers"]:
         raise SchemaValidationError("Capsule need to have one container at least")
-    policy = spec.get("restartPolicy") or t.get("restartPolicy") or "Always"
-    if policy not in RESTART_NAMES:
+    policy = spec["restartPolicy"] if "restartPolicy" in spec else t.get("restartPolicy", "Always")
+    if not isinstance(policy, str) or policy not in RESTART_NAMES:
         _bad("restartPolicy", f"Value: '{shown(policy)}'. It is not one of {list(RESTART_NAMES)}.")
     zone = t.get("availabilityZone")
     containers = tuple(_container(c, "containers") for c in spec["containers"])

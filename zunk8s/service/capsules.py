@@ -22,6 +22,7 @@ from zunk8s.errors import Conflict, ContainerNotFound, InvalidValue, OverQuota, 
 from zunk8s.kube.errors import KubeRejected
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.records import Record
+from zunk8s.schemas.containers import DEFAULT_CPU, DEFAULT_MEMORY
 from zunk8s.service.context import Caller
 from zunk8s.service.isolation import Isolation
 from zunk8s.service.names_gen import GREEK
@@ -121,9 +122,10 @@ class Capsules:
         claims: list[Obj] | None = None
         out = []
         for index, v in enumerate(template.volumes):
+            kube = v.name if is_dns_label(v.name) else f"volume-{index}"
             if v.claim is None:
-                out.append(C.CapsuleVolume(name=v.name, claim=C.claim_name(uuid, index), made=True, size=v.size,
-                                           auto_remove=v.auto_remove))
+                out.append(C.CapsuleVolume(name=v.name, kube=kube, claim=C.claim_name(uuid, index), made=True,
+                                           size=v.size, auto_remove=v.auto_remove))
                 continue
             if claims is None:
                 claims = await self._gw.list_claims(namespace)
@@ -131,7 +133,7 @@ class Capsules:
                      if v.claim in (c["metadata"].get("name"), c["metadata"].get("uid"))]
             if not match:
                 raise VolumeNotFound(v.claim)
-            out.append(C.CapsuleVolume(name=v.name, claim=match[0]))
+            out.append(C.CapsuleVolume(name=v.name, kube=kube, claim=match[0]))
         return out
 
     def _record(self, caller: Caller, t: C.Template, *, uuid: str, volumes: list[C.CapsuleVolume],
@@ -142,18 +144,31 @@ class Capsules:
         mounts: dict[str, list[tuple[str, str, bool]]] = {}
         policy = C.restart_view(t.restart_policy)
         groups = [default_group_id(self._gw.instance, caller.project_id)]
+        # The Pod's container names: the user's where they are DNS labels, else made up, never
+        # one of the user's (the schema refused two alike).
+        taken = {s.name for s in (*t.containers, *t.init_containers) if s.name and is_dns_label(s.name)}
+
+        def kube_name(spec: C.ContainerSpec, base: str) -> str:
+            if spec.name and is_dns_label(spec.name):
+                return spec.name
+            name, n = base, 0
+            while name in taken:
+                n += 1
+                name = f"{base}-{n}"
+            taken.add(name)
+            return name
 
         def container(spec: C.ContainerSpec, index: int, *, init: bool) -> Record:
             cuuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"zunk8s:{uuid}:{'init' if init else 'container'}:{index}"))
             # Zun's name for it; the user's, when given (Zun drops it).
             name = spec.name or f"capsule-{t.name or uuid}-{rng.choice(GREEK)}-{rng.randint(1, 24)}"
-            kube = spec.name if spec.name and is_dns_label(spec.name) else f"{'init' if init else 'container'}-{index}"
-            kube_names[cuuid] = kube
+            kube_names[cuuid] = kube_name(spec, f"{'init' if init else 'container'}-{index}")
             mounts[cuuid] = [(m.volume, m.path, m.read_only) for m in spec.mounts]
             command = [*(spec.command or []), *(spec.args or [])] or None
             return Record(
                 uuid=cuuid, name=name, project_id=caller.project_id, user_id=caller.user_id, image=spec.image,
-                command=command, cpu=spec.cpu or 0.0, memory=spec.memory, workdir=spec.workdir,
+                # Without requests, a Zun container's defaults: a project's ResourceQuota needs limits.
+                command=command, cpu=spec.cpu or DEFAULT_CPU, memory=spec.memory or DEFAULT_MEMORY, workdir=spec.workdir,
                 environment=spec.environment, labels={}, restart_policy=policy, interactive=spec.interactive,
                 tty=spec.tty, image_pull_policy=spec.image_pull_policy, security_groups=groups, networks=[network],
                 exposed_ports=[f"{p.port}/{p.protocol}" for p in spec.ports] or None,
@@ -162,8 +177,6 @@ class Capsules:
 
         containers = [container(s, i, init=False) for i, s in enumerate(t.containers)]
         inits = [container(s, i, init=True) for i, s in enumerate(t.init_containers)]
-        if len(set(kube_names.values())) != len(kube_names):
-            raise InvalidValue("A container and an init container of the capsule have the same name.")
         return C.CapsuleRecord(
             uuid=uuid, name=t.name, project_id=caller.project_id, user_id=caller.user_id, labels=t.labels,
             annotations=t.annotations, restart_policy=t.restart_policy, availability_zone=t.availability_zone,

@@ -13,6 +13,7 @@ from zunk8s.errors import (
     InvalidValue,
     NotImplementedOnKubernetes,
     OverQuota,
+    RegistryNotFound,
     ZunError,
     ZunNetworkNotFound,
 )
@@ -195,6 +196,10 @@ class Creation:
         async with self._ops.lock(uuid):
             entry = await self._write_record(caller, spec, uuid, groups=groups, networks=networks, mounts=mounts,
                                              pull=pull)
+            if pull is not None and not await self._registries.still_there(entry.namespace, pull.registry_id):
+                # The registry was deleted while this create ran (its delete did not see the record).
+                await self._gw.delete_record(entry.namespace, uuid)
+                raise RegistryNotFound(str(spec.registry))
         # The record has no status to begin the logged action on yet (Kubernetes ignores a
         # status in a create): the first status write begins it, the final write ends it.
         logged = begun(caller, "create")
@@ -262,6 +267,8 @@ class Creation:
         labels = L.owner_labels(uuid=uuid, project_hash=phash, instance=self._gw.instance)
         if L.is_valid_label_value(record.name):
             labels[L.NAME] = record.name
+        if record.registry_id:
+            labels[L.REGISTRY] = record.registry_id  # a registry's delete finds its users by it
         body = record_body(namespace, uuid, spec=record.model_dump(mode="json"), labels=labels)
         async def write() -> dict[str, Any]:
             await self._check_pod(record, namespace)

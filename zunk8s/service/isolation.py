@@ -105,8 +105,8 @@ class Isolation:
                        exposed=capsules.exposed(record))
 
     def _capsule_members(self, namespace: str) -> list[_Member]:
-        pods = (pod for (ns, _), pod in self._gw.cached_pods()
-                if ns == namespace and capsules.CAPSULE_LABEL in ((pod.get("metadata") or {}).get("labels") or {}))
+        pods = (pod for pod, _ in capsules.cached(self._gw.cached_pods())
+                if (pod.get("metadata") or {}).get("namespace") == namespace)
         return [m for m in map(self._capsule_member, pods) if m is not None]
 
     def _labels(self, entry: Entry) -> dict[str, str]:
@@ -207,8 +207,9 @@ class Isolation:
     async def apply_capsule(self, pod: Mapping[str, Any]) -> None:
         """A new capsule's policy (before its Pod may be scheduled)."""
         member = self._capsule_member(pod)
-        if member is not None:
-            await self._write_members(member.namespace, [member])
+        if member is None:  # no record or no uid: no policy could be written, and its gate stays
+            raise ValueError(f"capsule Pod {(pod.get('metadata') or {}).get('name')} has no readable record")
+        await self._write_members(member.namespace, [member])
 
     async def _write_members(self, namespace: str, members: Sequence[_Member]) -> None:
         async with self._store.lock(isolation_lock(namespace), ttl=self._lock_ttl, wait=SYNC_WAIT):
@@ -219,8 +220,7 @@ class Isolation:
     async def sweep(self) -> None:
         """Rewrite every policy that is not what the groups and records say now (the leader's
         sweep): a group changed with kubectl, a policy edited or deleted by hand."""
-        capsule_namespaces = {ns for (ns, _), pod in self._gw.cached_pods()
-                              if capsules.CAPSULE_LABEL in ((pod.get("metadata") or {}).get("labels") or {})}
+        capsule_namespaces = {str(pod["metadata"]["namespace"]) for pod, _ in capsules.cached(self._gw.cached_pods())}
         namespaces = sorted({key[0] for key in self._gw.record_keys()} | capsule_namespaces)
         for namespace in namespaces:
             async with self._store.lock(isolation_lock(namespace), ttl=self._lock_ttl, wait=SYNC_WAIT):

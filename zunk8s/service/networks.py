@@ -30,6 +30,7 @@ from zunk8s.kube.errors import KubeAlreadyExists, KubeNotFound
 from zunk8s.kube.gateway import KubeGateway
 from zunk8s.service.context import Caller
 from zunk8s.service.ownership import owned, require_owned
+from zunk8s.translate import capsules
 from zunk8s.translate import labels as L
 from zunk8s.translate.names import is_dns_subdomain, namespace_for, project_hash
 from zunk8s.translate.networkviews import (
@@ -139,6 +140,9 @@ class Networks:
                 networks = [default_network_id(self._gw.instance, str(spec.get("project_id") or ""))]
             if network_id in networks:
                 namespaces.add(key[0])
+        # Capsules are on their project's default network (translate/capsules.py).
+        namespaces |= {str(pod["metadata"]["namespace"]) for pod, record in capsules.cached(self._gw.cached_pods())
+                       if network_id in record.networks}
         return namespaces
 
     # --- the /network API ---------------------------------------------------------------------

@@ -36,6 +36,7 @@ from zunk8s.records import Record
 from zunk8s.service.context import Caller
 from zunk8s.service.isolation import Isolation, new_rule_ids
 from zunk8s.service.ownership import owned, require_owned
+from zunk8s.translate import capsules
 from zunk8s.translate import labels as L
 from zunk8s.translate.isolation import container_groups
 from zunk8s.translate.names import namespace_for, project_hash
@@ -152,7 +153,9 @@ class SecurityGroups:
             obj = self._gw.cached_record(key) if key[0] == namespace else None
             if obj is not None and group_id in container_groups(Record.model_validate(obj.get("spec") or {}), self._gw.instance):
                 return True
-        return False
+        # A capsule is in its project's default group (translate/capsules.py).
+        return any(group_id in record.security_groups and pod["metadata"].get("namespace") == namespace
+                   for pod, record in capsules.cached(self._gw.cached_pods()))
 
     async def resolve(self, caller: Caller, idents: list[str]) -> list[str]:
         """Create's ``security_groups`` as group ids, each by id or by name, de-duplicated; Zun's

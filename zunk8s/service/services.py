@@ -151,7 +151,7 @@ def build_services(*, gateway: KubeGateway, store: StateStore, settings: Setting
     mounts = Mounts(gateway=gateway, helper_image=settings.images.helper_image)
     quotas = Quotas(gateway=gateway, registry=registry, namespace_prefix=k.namespace_prefix, defaults=settings.quota)
     isolation = Isolation(gateway=gateway, store=store, registry=registry, pods=pod_ranges, lock_ttl=settings.lock_ttl)
-    registries = Registries(gateway=gateway, records=registry, namespace_prefix=k.namespace_prefix)
+    registries = Registries(gateway=gateway, namespace_prefix=k.namespace_prefix)
     networks = Networks(gateway=gateway, namespace_prefix=k.namespace_prefix)
     capsules = Capsules(gateway=gateway, isolation=isolation, networks=networks, namespace_prefix=k.namespace_prefix,
                         request_ratio=k.request_ratio, node_selector=k.node_selector, tolerations=k.tolerations)

@@ -17,7 +17,7 @@ with the capsule when ``autoRemove``), ``cinder.volumeID`` an existing claim of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +91,8 @@ class Template:
 class CapsuleVolume(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: str
+    name: str  # the template's
+    kube: str  # the Pod's (a DNS label, which Zun's names need not be)
     claim: str
     made: bool = False  # a new claim (zun-capsule-<uuid>-v<n>) of ``size`` GiB
     size: int | None = None
@@ -165,6 +166,15 @@ def record_of(pod: Mapping[str, Any]) -> CapsuleRecord | None:
         return None  # not ours to read (edited by hand): listed by nobody
 
 
+def cached(pods: Iterable[tuple[tuple[str, str], Mapping[str, Any]]]) -> Iterator[tuple[Mapping[str, Any], CapsuleRecord]]:
+    """The capsules among cached Pods, each with its record (networks and groups in use...)."""
+    for _, pod in pods:
+        if CAPSULE_LABEL in ((pod.get("metadata") or {}).get("labels") or {}):
+            record = record_of(pod)
+            if record is not None:
+                yield pod, record
+
+
 def exposed(record: CapsuleRecord) -> list[ExposedPort]:
     ports: list[ExposedPort] = []
     for c in record.containers:
@@ -189,7 +199,8 @@ def _container(record: CapsuleRecord, c: Record, ratio: float) -> Obj:
              for p in c.exposed_ports or []]
     if ports:
         out["ports"] = ports
-    mounts = [{"name": v, "mountPath": path, **({"readOnly": True} if ro else {})}
+    kube = {v.name: v.kube for v in record.volumes}
+    mounts = [{"name": kube[v], "mountPath": path, **({"readOnly": True} if ro else {})}
               for v, path, ro in record.mounts.get(c.uuid, [])]
     if mounts:
         out["volumeMounts"] = mounts
@@ -216,7 +227,7 @@ def capsule_pod(record: CapsuleRecord, *, namespace: str, project_hash: str, ins
     if record.init_containers:
         spec["initContainers"] = [_container(record, c, ratio) for c in record.init_containers]
     if record.volumes:
-        spec["volumes"] = [{"name": v.name, "persistentVolumeClaim": {"claimName": v.claim}} for v in record.volumes]
+        spec["volumes"] = [{"name": v.kube, "persistentVolumeClaim": {"claimName": v.claim}} for v in record.volumes]
     selector = dict(node_selector)
     if record.availability_zone:
         selector[ZONE_LABEL] = record.availability_zone

@@ -201,12 +201,20 @@ def container_id(pod: Obj) -> str | None:
     return None
 
 
-def image_id(pod: Obj) -> str | None:
-    """The image the runtime runs the container from (its name in the runtime's image store)."""
+def image_names(pod: Obj) -> list[str]:
+    """The names the runtime's image store may know the container's image by, likeliest first:
+    the image id the kubelet reports (a repository digest: when one image was imported under one
+    name and pulled under another, the pulled one's, whose layers the runtime may have dropped
+    after unpacking), then the image as the status and the Pod name it."""
+    names: list[str] = []
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("imageID"):
-            return str(cs["imageID"]).removeprefix("docker-pullable://")
-    return None
+        for name in (str(cs.get("imageID") or "").removeprefix("docker-pullable://"), str(cs.get("image") or "")):
+            if name and name not in names:
+                names.append(name)
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        if c.get("image") and c["image"] not in names:
+            names.append(str(c["image"]))
+    return names
 
 
 def mount_points(pod: Obj) -> list[str]:

@@ -119,9 +119,35 @@ def image_crd() -> dict[str, Any]:
     )
 
 
+REG_KIND = "ZunRegistry"
+REG_PLURAL = "zunregistries"
+REG_CRD_NAME = f"{REG_PLURAL}.{GROUP}"
+
+
+def registry_crd() -> dict[str, Any]:
+    return _crd(
+        plural=REG_PLURAL, singular="zunregistry", kind=REG_KIND, short="zunreg", status=False,
+        columns=[
+            {"name": "Name", "type": "string", "jsonPath": ".spec.name"},
+            {"name": "Domain", "type": "string", "jsonPath": ".spec.domain"},
+            {"name": "Username", "type": "string", "jsonPath": ".spec.username"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+    )
+
+
 def crd_manifests() -> list[dict[str, Any]]:
     """Every CRD zunk8s needs (the chart's crds/ holds the same)."""
-    return [crd_manifest(), security_group_crd(), network_crd(), image_crd()]
+    return [crd_manifest(), security_group_crd(), network_crd(), image_crd(), registry_crd()]
+
+
+def registry_path(namespace: str, name: str | None = None) -> str:
+    base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{REG_PLURAL}"
+    return f"{base}/{name}" if name else base
+
+
+# Zun registries of every namespace (an admin lists and finds any).
+ALL_REGISTRIES_PATH = f"/apis/{GROUP}/{VERSION}/{REG_PLURAL}"
 
 
 def image_path(namespace: str, name: str | None = None) -> str:

@@ -30,6 +30,7 @@ class SearchPlace:
     url: str  # where the catalog is read: scheme://host[:port]
     path: str  # the registry path searched ("" for all of it)
     host: str  # the registry host images are named by (as nodes pull them)
+    projects: str  # the path under which each project's committed images are, by namespace
 
 
 def search_place(search_registry: str, commit_registry: str, *, plain: bool) -> SearchPlace | None:
@@ -40,10 +41,13 @@ def search_place(search_registry: str, commit_registry: str, *, plain: bool) -> 
     if search_registry:
         parts = urlsplit(search_registry)
         url = f"{parts.scheme}://{parts.netloc}"
-        return SearchPlace(url=url, path=parts.path.strip("/"), host=commit_host or parts.netloc)
+        path = parts.path.strip("/")
+        return SearchPlace(url=url, path=path, host=commit_host or parts.netloc,
+                           projects=commit_path if commit_host else path)
     if not commit_host:
         return None
-    return SearchPlace(url=f"{'http' if plain else 'https'}://{commit_host}", path=commit_path, host=commit_host)
+    return SearchPlace(url=f"{'http' if plain else 'https'}://{commit_host}", path=commit_path, host=commit_host,
+                       projects=commit_path)
 
 
 def parse_term(image: str, place: SearchPlace) -> tuple[str, str | None]:
@@ -59,26 +63,35 @@ def parse_term(image: str, place: SearchPlace) -> tuple[str, str | None]:
     return repo, (tag if ":" in last or "@" in image else None)
 
 
-def _relative(repo: str, place: SearchPlace) -> str | None:
-    if not place.path:
+def _under(repo: str, path: str) -> str | None:
+    """``repo`` relative to ``path`` (None when it is not under it)."""
+    if not path:
         return repo
-    return repo[len(place.path) + 1:] if repo.startswith(place.path + "/") else None
+    return repo[len(path) + 1:] if repo.startswith(path + "/") else None
+
+
+def _relative(repo: str, place: SearchPlace) -> str | None:
+    return _under(repo, place.path)
 
 
 def visible(repo: str, place: SearchPlace, *, own_namespace: str, namespace_prefix: str) -> bool:
-    """Under the searched path, and not under another project's namespace."""
-    rel = _relative(repo, place)
-    if rel is None:
+    """Under the searched path, and not under another project's namespace (where commit puts a
+    project's images)."""
+    if _relative(repo, place) is None:
         return False
+    rel = _under(repo, place.projects)
+    if rel is None or "/" not in rel:
+        return True
     first = rel.split("/", 1)[0]
-    return not ("/" in rel and first.startswith(namespace_prefix) and first != own_namespace)
+    return not (first.startswith(namespace_prefix) and first != own_namespace)
 
 
 def matches(repo: str, term: str, place: SearchPlace, *, exact: bool, own_namespace: str) -> bool:
     rel = _relative(repo, place) or repo
     names = {repo, rel, f"{place.host}/{repo}"}
-    if rel.startswith(own_namespace + "/"):
-        names.add(rel[len(own_namespace) + 1:])  # as a committed image is named in `run`
+    committed = _under(repo, f"{place.projects}/{own_namespace}" if place.projects else own_namespace)
+    if committed is not None:
+        names.add(committed)  # as a committed image is named in `run`
     if exact:
         return term in names
     return any(term.lower() in n.lower() for n in names)

@@ -1,14 +1,18 @@
-"""Zun's registries as image pull Secrets (pure).
+"""Zun's registries on Kubernetes (pure): a ``ZunRegistry`` object and the pull Secret it owns.
 
-A registry is a Secret ``zun-registry-<uuid>`` of type ``kubernetes.io/dockerconfigjson`` in its
-project's namespace. A container created with ``registry`` names it in its Pods'
-``imagePullSecrets``, so the kubelet pulls with its credentials, and an image without a registry
-host is looked for on the registry's domain (Zun's parse_image_name). Zun's other fields are
-annotations; the password is only in the Secret's data, and no view or error ever shows it.
+A registry is a ZunRegistry in its project's namespace, named by its uuid, holding Zun's fields
+but the password, and a Secret ``zun-registry-<uuid>`` of type
+``kubernetes.io/dockerconfigjson`` holding the credentials, keyed by the registry's domain. A
+container created with ``registry`` names that Secret in its Pods' ``imagePullSecrets``, so the
+kubelet pulls with it, and an image without a registry host is looked for on the registry's
+domain (Zun's parse_image_name). zunk8s writes the Secret and never reads it back (it may not:
+its role has no Secret read), so no view, error or log can show the password; the Secret goes
+with its ZunRegistry (an owner reference).
 
-Zun sends a registry's credentials to whatever host the image names; the kubelet gives a pull
-Secret's credentials only to the registry they are keyed by, so an image naming another host is
-refused at create instead (``image_on``).
+Never reading it back has one cost: an update that moves the credentials (a new username or
+domain) must give the password again. Zun sends a registry's credentials to whatever host the
+image names; the kubelet gives a pull Secret's only to the registry they are keyed by, so an
+image naming another registry is refused at create instead (``image_on``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from zunk8s.translate import crd
 from zunk8s.translate import labels as L
 
 Obj = dict[str, Any]
@@ -33,7 +38,6 @@ _MAX = 255
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 # host[:port][/path]: what the kubelet matches an image's name against (no scheme).
 _DOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._/-][a-z0-9]+)*)?$")
-_ANN = {k: f"{L.PREFIX}/registry-{k}" for k in ("name", "domain", "username", "user-id", "project-id", "created-at")}
 
 
 def shown(value: Any) -> str:
@@ -90,84 +94,93 @@ def check_body(body: Any, *, create: bool) -> dict[str, str]:
                           f"('{shown(extra[0])}' was unexpected)")
     if create and "domain" not in fields:
         raise BadRegistry("Invalid input for field 'registry'. 'domain' is a required property")
-    return {k: _check_field(k, fields[k]) for k in FIELDS if k in fields}
+    checked = {k: _check_field(k, fields[k]) for k in FIELDS if k in fields}
+    if create and "password" in checked and "username" not in checked:
+        raise _password_without_user()
+    return checked
+
+
+def _password_without_user() -> BadRegistry:
+    # Zun keeps it and never uses it (it pulls anonymously without a username).
+    return BadRegistry("A password needs a username: a registry without one is pulled from anonymously.")
 
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def docker_config(domain: str, username: str | None, password: str | None) -> str:
+def secret_data(domain: str, username: str | None, password: str | None) -> dict[str, str]:
     """The Secret's ``.dockerconfigjson``: credentials for the domain only when there is a user
     (Zun pulls anonymously from a registry without one)."""
     auths: Obj = {}
     if username:
         secret = password or ""
         auths[domain] = {"username": username, "password": secret, "auth": _b64(f"{username}:{secret}")}
-    return json.dumps({"auths": auths}, separators=(",", ":"))
+    return {DATA_KEY: _b64(json.dumps({"auths": auths}, separators=(",", ":")))}
 
 
-def _annotations(fields: Mapping[str, str | None]) -> dict[str, str]:
-    return {_ANN[k]: str(v) for k, v in fields.items() if k in _ANN and v is not None}
+def registry_object(*, namespace: str, uuid: str, fields: Mapping[str, str], project_id: str, user_id: str,
+                    labels: Mapping[str, str], created: str) -> Obj:
+    return {
+        "apiVersion": crd.API_VERSION,
+        "kind": crd.REG_KIND,
+        "metadata": {"name": uuid, "namespace": namespace, "labels": {**labels, L.REGISTRY: uuid}},
+        "spec": {"uuid": uuid, "name": fields.get("name"), "domain": fields["domain"],
+                 "username": fields.get("username"), "has_password": "password" in fields,
+                 "project_id": project_id, "user_id": user_id, "created_at": created},
+    }
 
 
-def secret_body(*, namespace: str, uuid: str, fields: Mapping[str, str], project_id: str, user_id: str,
-                labels: Mapping[str, str], created: str) -> Obj:
-    meta = {"name": fields.get("name"), "domain": fields["domain"], "username": fields.get("username"),
-            "user-id": user_id, "project-id": project_id, "created-at": created}
+def secret_body(registry: Mapping[str, Any], password: str | None) -> Obj:
+    """The registry's pull Secret, owned by its ZunRegistry (so it goes with it)."""
+    meta, spec = registry["metadata"], registry["spec"]
+    owner = {"apiVersion": crd.API_VERSION, "kind": crd.REG_KIND, "name": meta["name"], "uid": meta["uid"],
+             "controller": True, "blockOwnerDeletion": False}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "type": SECRET_TYPE,
-        "metadata": {"name": secret_name(uuid), "namespace": namespace,
-                     "labels": {**labels, L.REGISTRY: uuid}, "annotations": _annotations(meta)},
-        "data": {DATA_KEY: _b64(docker_config(fields["domain"], fields.get("username"), fields.get("password")))},
+        "metadata": {"name": secret_name(spec["uuid"]), "namespace": meta["namespace"],
+                     "labels": dict(meta.get("labels") or {}), "ownerReferences": [owner]},
+        "data": secret_data(spec["domain"], spec.get("username"), password),
     }
 
 
-def stored_password(secret: Mapping[str, Any], domain: str) -> str | None:
-    """The password a Secret holds for its domain (None when it has no credentials)."""
-    raw = (secret.get("data") or {}).get(DATA_KEY)
-    if not raw:
-        return None
-    try:
-        entry = json.loads(base64.b64decode(raw)).get("auths", {}).get(domain) or {}
-    except (ValueError, AttributeError):
-        return None
-    password = entry.get("password")
-    return password if isinstance(password, str) else None
+def plan_update(registry: Mapping[str, Any], changes: Mapping[str, str]) -> tuple[Obj, dict[str, str] | None]:
+    """PATCH's fields as (a merge patch of the ZunRegistry, carrying its resourceVersion so that
+    two updates at once never lose one another's fields; the Secret's new data, or None when the
+    credentials do not change). A new username or domain needs the password again: zunk8s never
+    reads the one it stored."""
+    spec = registry.get("spec") or {}
+    username = changes.get("username", spec.get("username"))
+    moved = any(k in changes and changes[k] != spec.get(k) for k in ("username", "domain"))
+    if "password" in changes and not username:
+        raise _password_without_user()
+    if moved and username and spec.get("has_password") and "password" not in changes:
+        raise BadRegistry("Give the password again with a new username or domain: zunk8s stores a registry's "
+                          "password only in its pull Secret and never reads it back.")
+    new_spec: Obj = {k: v for k, v in changes.items() if k != "password"}
+    if "password" in changes or (moved and not username):
+        new_spec["has_password"] = "password" in changes
+    patch: Obj = {"metadata": {"resourceVersion": (registry.get("metadata") or {})["resourceVersion"]},
+                  "spec": new_spec}
+    if not moved and "password" not in changes:
+        return patch, None
+    return patch, secret_data(str(changes.get("domain", spec.get("domain"))), username, changes.get("password"))
 
 
-def update_patch(secret: Mapping[str, Any], changes: Mapping[str, str]) -> Obj:
-    """A merge patch that gives the Secret ``changes`` (PATCH's fields), the credentials rewritten
-    for the domain they now belong to. Carries the Secret's resourceVersion: two updates at once
-    never lose one another's fields."""
-    now = row(secret)
-    password = changes.get("password", stored_password(secret, str(now["domain"])))
-    fields = {"name": now["name"], "domain": now["domain"], "username": now["username"], **changes}
-    return {
-        "metadata": {"resourceVersion": (secret.get("metadata") or {}).get("resourceVersion"),
-                     "annotations": _annotations({k: fields[k] for k in ("name", "domain", "username")})},
-        "data": {DATA_KEY: _b64(docker_config(str(fields["domain"]), fields["username"], password))},
-    }
+def row(registry: Mapping[str, Any]) -> Obj:
+    """Zun's columns a list filters, sorts and pages by."""
+    spec = registry.get("spec") or {}
+    created = spec.get("created_at") or (registry.get("metadata") or {}).get("creationTimestamp") or ""
+    return {"uuid": spec.get("uuid"), "name": spec.get("name"), "domain": spec.get("domain"),
+            "username": spec.get("username"), "project_id": spec.get("project_id"), "user_id": spec.get("user_id"),
+            "created_at": created, "id": created}
 
 
-def row(secret: Mapping[str, Any]) -> Obj:
-    """Zun's columns a list filters, sorts and pages by (never the password)."""
-    meta = secret.get("metadata") or {}
-    ann = meta.get("annotations") or {}
-    created = ann.get(_ANN["created-at"]) or meta.get("creationTimestamp") or ""
-    return {
-        "uuid": (meta.get("labels") or {}).get(L.REGISTRY),
-        "name": ann.get(_ANN["name"]), "domain": ann.get(_ANN["domain"]), "username": ann.get(_ANN["username"]),
-        "project_id": ann.get(_ANN["project-id"]), "user_id": ann.get(_ANN["user-id"]),
-        "created_at": created, "id": created,
-    }
-
-
-def view(secret: Mapping[str, Any], base_url: str) -> Obj:
+def view(registry: Mapping[str, Any], base_url: str) -> Obj:
     """Zun's registry view: the password is always ``***`` (set or not)."""
-    r = row(secret)
+    r = row(registry)
     uuid = r["uuid"]
     return {
         "uuid": uuid,
@@ -189,13 +202,12 @@ def _host(image: str) -> str | None:
 
 def image_on(domain: str, image: str) -> str:
     """The image a container with this registry runs: an image naming no registry host is looked
-    for on the registry's domain (Zun's parse_image_name); one naming the registry's own host is
-    kept; one naming another host is refused (the credentials would not reach it)."""
-    host = _host(image)
-    if host is None:
+    for on the registry's domain (Zun's parse_image_name); one within the registry's domain (its
+    host, and its path when it has one) is kept; any other is refused (the kubelet would not give
+    it the credentials)."""
+    if _host(image) is None:
         return f"{domain.rstrip('/')}/{image}"
-    if host.lower() == domain.partition("/")[0].lower():
+    if image.lower().startswith(domain.rstrip("/").lower() + "/"):
         return image
-    raise BadRegistry(f"Image {image!r} is on {host}, but the registry is for {domain}: its credentials are "
-                      "given only to that registry. Name the image without a registry host, or on the "
-                      "registry's own.")
+    raise BadRegistry(f"Image {image!r} is not in the registry's domain {domain}: its credentials are given "
+                      "only to that registry. Name the image without a registry host, or within that domain.")

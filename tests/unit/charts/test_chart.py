@@ -23,7 +23,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]  # PyYAML, a kubernet
 from zunk8s.settings import Settings
 from zunk8s.translate import commit, freeze, stats
 from zunk8s.translate import labels as L
-from zunk8s.translate.crd import crd_manifest, crd_manifests, image_crd, network_crd, security_group_crd
+from zunk8s.translate.crd import crd_manifest, crd_manifests, image_crd, network_crd, registry_crd, security_group_crd
 
 Obj = dict[str, Any]
 
@@ -42,7 +42,7 @@ EXPECTED_RULES = {
         "apiextensions.k8s.io",
         "customresourcedefinitions",
         ("networks.zunk8s.openstack.org", "securitygroups.zunk8s.openstack.org", "zuncontainers.zunk8s.openstack.org",
-         "zunimages.zunk8s.openstack.org"),
+         "zunimages.zunk8s.openstack.org", "zunregistries.zunk8s.openstack.org"),
         ("get",),
     ),
     ("", "namespaces", (), ("create",)),
@@ -51,6 +51,7 @@ EXPECTED_RULES = {
     ("zunk8s.openstack.org", "securitygroups", (), ("create", "delete", "get", "list", "patch")),
     ("zunk8s.openstack.org", "networks", (), ("create", "delete", "get", "list", "patch")),
     ("zunk8s.openstack.org", "zunimages", (), ("create", "delete", "get", "list", "patch")),
+    ("zunk8s.openstack.org", "zunregistries", (), ("create", "delete", "get", "list", "patch")),
     ("", "pods", (), ("create", "delete", "get", "list", "patch", "watch")),
     ("", "pods/resize", (), ("patch",)),
     ("", "pods/log", (), ("get",)),
@@ -62,7 +63,7 @@ EXPECTED_RULES = {
     ("", "nodes", (), ("get", "list")),
     ("networking.k8s.io", "networkpolicies", (), ("create", "list", "patch")),
     ("", "services", (), ("create", "patch")),
-    ("", "secrets", (), ("create", "delete", "get", "list", "patch")),
+    ("", "secrets", (), ("create", "patch")),
     ("", "persistentvolumeclaims", (), ("create", "get", "list")),
 }
 WRITE_VERBS = {"create", "update", "patch", "delete"}
@@ -221,6 +222,7 @@ def test_crds_are_zunk8s_own(default: list[Obj]) -> None:
         ("securitygroups.yaml", security_group_crd()),
         ("networks.yaml", network_crd()),
         ("zunimages.yaml", image_crd()),
+        ("zunregistries.yaml", registry_crd()),
     ):
         with open(CHART / "crds" / file, encoding="utf-8") as f:
             assert list(yaml.safe_load_all(f)) == [manifest]
@@ -244,6 +246,7 @@ def test_defaults_make_two_replicas_with_redis_and_a_budget(default: list[Obj]) 
         ("CustomResourceDefinition", "securitygroups.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zuncontainers.zunk8s.openstack.org"),
         ("CustomResourceDefinition", "zunimages.zunk8s.openstack.org"),
+        ("CustomResourceDefinition", "zunregistries.zunk8s.openstack.org"),
         ("DaemonSet", "zunk8s-agent"),
         ("Deployment", "zunk8s"),
         ("Deployment", "zunk8s-redis"),

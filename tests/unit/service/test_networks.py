@@ -92,6 +92,9 @@ class StubGateway:
     def cached_record(self, key: tuple[str, str]) -> Obj | None:
         return self.records.get(key)
 
+    def cached_pods(self) -> list[tuple[tuple[str, str], Obj]]:
+        return []  # no capsules here
+
 
 def caller(project: str, *roles: str) -> Caller:
     return Caller(project_id=project, user_id="u", roles=frozenset(roles or ("member",)), request_id="r",

@@ -19,7 +19,7 @@ def record(**extra: Any) -> C.CapsuleRecord:
         init_containers=[c("i1", "setup", cpu=1.0, memory="64")],
         kube_names={"c1": "web", "c2": "container-1", "i1": "init-0"},
         mounts={"c1": [("data", "/data", True)]},
-        volumes=[C.CapsuleVolume(name="data", claim="zun-capsule-cap1-v0", made=True, size=2, auto_remove=True)],
+        volumes=[C.CapsuleVolume(name="data", kube="data", claim="zun-capsule-cap1-v0", made=True, size=2, auto_remove=True)],
     )
     fields.update(extra)
     return C.CapsuleRecord(**fields)
@@ -55,7 +55,7 @@ def test_new_claims_are_owned_only_when_auto_removed() -> None:
     claims = C.new_claims(record(), namespace="ns", labels={}, owner=owner)
     assert [c["metadata"]["ownerReferences"] for c in claims] == [[owner]]
     assert claims[0]["spec"]["resources"]["requests"]["storage"] == "2Gi"
-    kept = record(volumes=[C.CapsuleVolume(name="data", claim="x", made=True, size=1)])
+    kept = record(volumes=[C.CapsuleVolume(name="data", kube="data", claim="x", made=True, size=1)])
     assert "ownerReferences" not in C.new_claims(kept, namespace="ns", labels={}, owner=owner)[0]["metadata"]
 
 

@@ -132,4 +132,8 @@ def test_the_container_id_of_a_running_or_ended_container() -> None:
     waiting = {"status": {"containerStatuses": [{"containerID": "", "state": {"waiting": {}}}]}}
     assert commit.container_id(running) == commit.container_id(ended) == "abc"
     assert commit.container_id(waiting) is None and commit.container_id({}) is None
-    assert commit.image_id(running) == "sha256:img"
+    assert commit.image_names(running) == ["sha256:img"]
+    # One image imported under one name and pulled under another: every name, the reported id first.
+    both = {"spec": {"containers": [{"image": "localhost/bb:1"}]},
+            "status": {"containerStatuses": [{"imageID": "localhost:5056/private/bb@sha256:ab", "image": "localhost/bb:1"}]}}
+    assert commit.image_names(both) == ["localhost:5056/private/bb@sha256:ab", "localhost/bb:1"]

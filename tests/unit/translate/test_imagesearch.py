@@ -4,14 +4,15 @@ import pytest
 
 from zunk8s.translate import imagesearch as S
 
-PLACE = S.SearchPlace(url="http://localhost:5055", path="zunk8s", host="localhost:5055")
+PLACE = S.SearchPlace(url="http://localhost:5055", path="zunk8s", host="localhost:5055", projects="zunk8s")
 
 
 def test_where_to_search() -> None:
     assert S.search_place("", "localhost:5055/zunk8s", plain=True) == PLACE
     assert S.search_place("", "", plain=True) is None
     inside = S.search_place("http://registry.kube-system.svc:5055/zunk8s", "localhost:5055/zunk8s", plain=False)
-    assert inside == S.SearchPlace(url="http://registry.kube-system.svc:5055", path="zunk8s", host="localhost:5055")
+    assert inside == S.SearchPlace(url="http://registry.kube-system.svc:5055", path="zunk8s", host="localhost:5055",
+                                   projects="zunk8s")
     assert S.search_place("", "reg.example.com/x", plain=False).url == "https://reg.example.com"  # type: ignore[union-attr]
 
 
@@ -29,6 +30,12 @@ def test_another_projects_images_are_hidden() -> None:
 
     assert seen("zunk8s/zun-a/snap") and seen("zunk8s/shared") and seen("zunk8s/team/app")
     assert not seen("zunk8s/zun-b/snap") and not seen("other/app")
+    # A search of the whole registry still hides another project's committed images.
+    root = S.search_place("http://registry.svc:5055", "localhost:5055/zunk8s", plain=False)
+    assert root is not None and root.path == "" and root.projects == "zunk8s"
+    assert not S.visible("zunk8s/zun-b/snap", root, own_namespace="zun-a", namespace_prefix="zun-")
+    assert S.visible("zunk8s/zun-a/snap", root, own_namespace="zun-a", namespace_prefix="zun-")
+    assert S.visible("library/busybox", root, own_namespace="zun-a", namespace_prefix="zun-")
 
 
 def test_matches() -> None:
