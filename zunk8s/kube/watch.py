@@ -87,8 +87,9 @@ def slim_pod(obj: Obj) -> Obj:
     slim_status = _pick(status, POD_STATUS)
     if status.get("conditions"):
         slim_status["conditions"] = [_pick(c, POD_CONDITION) for c in status["conditions"]]
-    if status.get("containerStatuses"):
-        slim_status["containerStatuses"] = [_pick(c, POD_CONTAINER_STATUS) for c in status["containerStatuses"]]
+    for key in ("containerStatuses", "initContainerStatuses"):  # init: a failed one is the container's Error
+        if status.get(key):
+            slim_status[key] = [_pick(c, POD_CONTAINER_STATUS) for c in status[key]]
     metadata = _pick(obj.get("metadata") or {}, POD_METADATA)
     # Only zunk8s's own annotations (pause asks and the node agent's answers), not every tool's.
     ours = {k: v for k, v in ((obj.get("metadata") or {}).get("annotations") or {}).items() if k in OUR_ANNOTATIONS}

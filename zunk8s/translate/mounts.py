@@ -171,6 +171,7 @@ def pod_parts(record: Record, *, helper_image: str) -> tuple[list[Obj], list[Obj
                          {"name": FILES_VOLUME, "mountPath": FILES}],
         # Root, as Zun's host writes the file; nothing else.
         "securityContext": {"runAsUser": 0, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
+        # Python and zunk8s's imports come near 32 MiB: at that limit the kernel killed it at times.
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "96Mi"}},
     }
     return volumes, mounts, [init]

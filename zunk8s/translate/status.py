@@ -68,6 +68,14 @@ def observe_pod(pod: dict[str, Any], *, container: str = CONTAINER_NAME, init: b
     cs = _main_status(pod, container, "initContainerStatuses" if init else "containerStatuses")
     restarts = int((cs or {}).get("restartCount") or 0)
     common: dict[str, Any] = {"host": host, "pod_ip": pod_ip, "restart_count": restarts}
+    if not init and phase == "Failed":
+        # An init container that failed (killed out of memory, say) ends the Pod before its
+        # containers run: the container is in Error, with that reason.
+        for ics in status.get("initContainerStatuses") or []:
+            term = (ics.get("state") or {}).get("terminated") or {}
+            if term and term.get("exitCode") != 0:
+                return Observed("Error", f"init container {ics.get('name')}: {_reason(term) or 'failed'} "
+                                         f"(exit code {term.get('exitCode')})", terminal=True, **common)
 
     if cs is None:
         for cond in status.get("conditions") or []:

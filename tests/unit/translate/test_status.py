@@ -81,3 +81,12 @@ def test_an_exit_that_will_not_be_restarted_is_stopped_at_once() -> None:
     assert observe_pod(_pod("OnFailure", {"terminated": {"exitCode": 0}})).status == "Stopped"
     assert observe_pod(_pod("OnFailure", {"terminated": {"exitCode": 1}})).status == "Restarting"
     assert observe_pod(_pod("Always", {"terminated": {"exitCode": 0}})).status == "Restarting"
+
+
+def test_an_init_container_that_failed_is_the_containers_error() -> None:
+    pod = {"spec": {"restartPolicy": "Never"}, "status": {"phase": "Failed",
+           "initContainerStatuses": [{"name": "zun-inject", "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}],
+           "containerStatuses": [{"name": "zun", "state": {"waiting": {"reason": "PodInitializing"}}}]}}
+    observed = observe_pod(pod)
+    assert observed.status == "Error" and observed.terminal
+    assert observed.reason == "init container zun-inject: OOMKilled (exit code 137)"
