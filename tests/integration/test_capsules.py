@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -230,3 +231,21 @@ async def test_a_create_cut_short_is_finished_by_the_sweep(zun: ZunAPI, cluster:
     await wait_capsule(zun, cut["uuid"], "Running")
     assert kubectl(cluster, "-n", namespace, "get", "networkpolicy", f"zun-capsule-{cut['uuid']}", "-o", "name").strip()
     assert (await zun.call("DELETE", f"/v1/capsules/{cut['uuid']}", project=P)).status == 204
+
+
+async def test_a_project_quota_bounds_a_capsules_pod(zun: ZunAPI, cluster: Cluster) -> None:
+    """Zun does not count capsules, but the project's ResourceQuota still bounds its Pods: a
+    capsule past its cpu is Zun's 403 with Kubernetes' words, and nothing is made."""
+    project = f"capq-{secrets.token_hex(3)}"
+    r = await zun.call("PUT", f"/v1/quotas/{project}", json={"cpu": 1}, roles="admin")
+    assert r.status == 200, r.body
+    t = {"kind": "capsule", "metadata": {"name": "big"},
+         "spec": {"containers": [{"image": cluster.image, "command": ["sleep", "60"]},
+                                 {"image": cluster.image, "command": ["sleep", "60"]}]}}  # 1 CPU each by default
+    deadline = time.monotonic() + 40
+    while (r := await zun.call("POST", "/v1/capsules", json={"template": t}, project=project)).status == 503:
+        assert time.monotonic() < deadline, r.body  # until Kubernetes has counted the new quota
+        await asyncio.sleep(1)
+    assert r.status == 403 and r.body["errors"][0]["code"] == "container.over-quota", r.body
+    assert "exceeded quota" in r.body["errors"][0]["detail"], r.body
+    assert (await zun.call("GET", "/v1/capsules", project=project)).body["capsules"] == []

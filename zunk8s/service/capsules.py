@@ -108,7 +108,8 @@ class Capsules:
                 await self._gw.dry_run_pod(pod)
             except KubeRejected as e:
                 if e.http_status == 403 and "exceeded quota" in e.kube_message:
-                    raise OverQuota(over_message(["cpu or memory"])) from None
+                    # Zun does not count capsules; the project's ResourceQuota still bounds its Pods.
+                    raise OverQuota(f"{over_message(['cpu', 'memory'])}: {e.kube_message}") from None
                 raise InvalidValue(f"Kubernetes would refuse this capsule: {e.kube_message}") from None
             return await self._gw.create_pod(pod)
 
