@@ -84,15 +84,9 @@ class Answer:
     error: str | None = None
 
 
-def _names_registry(repository: str) -> bool:
-    """Docker's rule: a first path component with a dot or a port, or ``localhost``, is a registry."""
-    first = repository.split("/", 1)[0]
-    return "/" in repository and ("." in first or ":" in first or first == "localhost")
-
-
 def check_names(repository: str, tag: str, *, registry: str) -> None:
     """Zun's schema takes any string; a registry does not, and zunk8s says so before the 202."""
-    if _names_registry(repository):
+    if images.registry_host(repository) is not None:
         raise BadName(
             f"Repository {repository!r} names a registry; zunk8s commits only to its own ({registry}): "
             "give a repository name without a registry host."
@@ -124,7 +118,7 @@ def split_image(image: str) -> tuple[str, str] | None:
     if "@" in image:
         return None
     name, tag = images.split_repo(image)
-    if _names_registry(name) or not _REPOSITORY.match(name) or not _TAG.match(tag or "latest"):
+    if images.registry_host(name) is not None or not _REPOSITORY.match(name) or not _TAG.match(tag or "latest"):
         return None
     return name, tag or "latest"
 

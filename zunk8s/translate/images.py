@@ -68,6 +68,13 @@ def check_pull(body: Any) -> tuple[str, str]:
     return str(body["repo"]), str(body["host"])
 
 
+def registry_host(name: str) -> str | None:
+    """The registry an image name names, by Docker's rule: a first path component with a dot or a
+    port, or ``localhost``; None when it names none."""
+    first, sep, _ = name.partition("/")
+    return first if sep and ("." in first or ":" in first or first == "localhost") else None
+
+
 def split_repo(repo: str) -> tuple[str, str]:
     """(repository, tag) as Zun's parse_image_name gives them: the tag after the last ':' of the
     last path component, ``latest`` without one; a digest reference keeps its digest as the tag."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from zunk8s.translate.images import split_repo
+from zunk8s.translate.images import registry_host, split_repo
 
 Obj = dict[str, Any]
 # Results at most (each costs one read of its tags).
@@ -53,11 +53,11 @@ def search_place(search_registry: str, commit_registry: str, *, plain: bool) -> 
 def parse_term(image: str, place: SearchPlace) -> tuple[str, str | None]:
     """The search's (term, tag): ``image`` as Zun parses it; a tag only when one is written. An
     image naming another registry host cannot be searched here."""
-    first, sep, rest = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        if first != place.host:
-            raise BadSearch(f"zunk8s searches only its own registry ({place.host}), not {first}.")
-        image = rest
+    host = registry_host(image)
+    if host is not None:
+        if host != place.host:
+            raise BadSearch(f"zunk8s searches only its own registry ({place.host}), not {host}.")
+        image = image.partition("/")[2]
     last = image.rsplit("/", 1)[-1]
     repo, tag = split_repo(image)
     return repo, (tag if ":" in last or "@" in image else None)

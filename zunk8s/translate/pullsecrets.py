@@ -25,6 +25,7 @@ from typing import Any
 
 from zunk8s.translate import crd
 from zunk8s.translate import labels as L
+from zunk8s.translate.images import registry_host
 
 Obj = dict[str, Any]
 
@@ -191,21 +192,12 @@ def view(registry: Mapping[str, Any], base_url: str) -> Obj:
     }
 
 
-def _host(image: str) -> str | None:
-    """Docker's rule: the first path component names a registry when it has a dot or a port, or
-    is ``localhost``."""
-    first, sep, _ = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return None
-
-
 def image_on(domain: str, image: str) -> str:
     """The image a container with this registry runs: an image naming no registry host is looked
     for on the registry's domain (Zun's parse_image_name); one within the registry's domain (its
     host, and its path when it has one) is kept; any other is refused (the kubelet would not give
     it the credentials)."""
-    if _host(image) is None:
+    if registry_host(image) is None:
         return f"{domain.rstrip('/')}/{image}"
     if image.lower().startswith(domain.rstrip("/").lower() + "/"):
         return image
