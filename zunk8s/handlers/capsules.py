@@ -21,17 +21,22 @@ from zunk8s.translate import capsules as C
 Obj = dict[str, Any]
 
 
-def capsule_view(request: web.Request, pod: Obj, record: C.CapsuleRecord) -> Obj:
-    now, hidden = now_utc(), hidden_keys(request)
-
-    def one(container: Any, init: bool) -> Obj:
-        status = C.container_status(pod, record.kube_names[container.uuid], init=init)
-        return container_view(container, status, now=now, base_url=None, hidden=hidden)
-
+def capsule_views(request: web.Request, found: list[tuple[Obj, C.CapsuleRecord]]) -> list[Obj]:
+    """Zun's views of capsules; what the caller may see is decided once for all of them."""
+    now, hidden, base = now_utc(), hidden_keys(request), base_url(request)
+    legacy = version_of(request) < APIVersion(1, 32)
     show_host = request.app[POLICY].allowed("capsule:get:host", caller_of(request), might_not_exist=True)
-    return C.view(pod, record, base_url=base_url(request), legacy=version_of(request) < APIVersion(1, 32),
-                  show_host=show_host, containers=[one(c, False) for c in record.containers],
-                  init_containers=[one(c, True) for c in record.init_containers])
+
+    def view(pod: Obj, record: C.CapsuleRecord) -> Obj:
+        def one(container: Any, init: bool) -> Obj:
+            status = C.container_status(pod, record.kube_names[container.uuid], init=init)
+            return container_view(container, status, now=now, base_url=None, hidden=hidden)
+
+        return C.view(pod, record, base_url=base, legacy=legacy, show_host=show_host,
+                      containers=[one(c, False) for c in record.containers],
+                      init_containers=[one(c, True) for c in record.init_containers])
+
+    return [view(pod, record) for pod, record in found]
 
 
 async def list_capsules(request: web.Request) -> web.Response:
@@ -44,11 +49,7 @@ async def list_capsules(request: web.Request) -> web.Response:
     found = await services_of(request).capsules.page(caller_of(request), all_projects=all_projects, sort_key=sort_key,
                                                      sort_dir=sort_dir, marker=params.get("marker") or None,
                                                      limit=limit)
-    views = []
-    for pod in found:
-        record = C.record_of(pod)
-        if record is not None:
-            views.append(capsule_view(request, pod, record))
+    views = capsule_views(request, found)
     next_url = next_link(request, "capsules", sort_key=sort_key, sort_dir=sort_dir, limit=limit, count=len(views),
                          last=views[-1]["uuid"] if views else None)
     return web.json_response({"capsules": views, "next": next_url})
@@ -57,7 +58,7 @@ async def list_capsules(request: web.Request) -> web.Response:
 async def show_capsule(request: web.Request) -> web.Response:
     pod, record = await services_of(request).capsules.get(caller_of(request), request.match_info["ident"])
     authorize(request, "capsule:get", project_id=record.project_id)
-    return web.json_response(capsule_view(request, pod, record))
+    return web.json_response(capsule_views(request, [(pod, record)])[0])
 
 
 async def create_capsule(request: web.Request) -> web.Response:
@@ -67,7 +68,7 @@ async def create_capsule(request: web.Request) -> web.Response:
         # Zun drops the field silently for callers this rule refuses; zunk8s says so.
         authorize(request, "container:create:image_pull_policy")
     pod, record = await services_of(request).capsules.create(caller_of(request), template)
-    view = capsule_view(request, pod, record)
+    (view,) = capsule_views(request, [(pod, record)])
     return web.json_response(view, status=202, headers={"Location": f"{base_url(request)}/v1/capsules/{record.uuid}"})
 
 

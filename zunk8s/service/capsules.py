@@ -59,15 +59,20 @@ class Capsules:
 
     # --- reads --------------------------------------------------------------------------------
 
+    async def _listed(self, namespace: str | None) -> list[tuple[Obj, C.CapsuleRecord]]:
+        """The capsules of a namespace (or every one), each Pod with its record read once; a Pod
+        whose record is unreadable (edited by hand) is nobody's capsule."""
+        pods = await self._gw.list_capsule_pods(namespace, C.CAPSULE_LABEL)
+        return [(p, r) for p in pods if (r := C.record_of(p)) is not None]
+
     async def page(self, caller: Caller, *, all_projects: bool, sort_key: str, sort_dir: str, marker: str | None,
-                   limit: int) -> list[Obj]:
+                   limit: int) -> list[tuple[Obj, C.CapsuleRecord]]:
         everywhere = all_projects and caller.is_admin
-        pods = await self._gw.list_capsule_pods(None if everywhere else self._namespace(caller.project_id), C.CAPSULE_LABEL)
-        rows = [(r, p) for p in pods if (r := C.row(p)) is not None]
-        by_uuid = {r["uuid"]: p for r, p in rows}
-        chosen = page([r for r, _ in rows], sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit,
-                      sort_keys=C.SORT_KEYS, missing=ContainerNotFound)
-        return [by_uuid[r["uuid"]] for r in chosen]
+        found = await self._listed(None if everywhere else self._namespace(caller.project_id))
+        by_uuid = {r.uuid: (p, r) for p, r in found}
+        chosen = page([C.row(p, r) for p, r in found], sort_key=sort_key, sort_dir=sort_dir, marker=marker,
+                      limit=limit, sort_keys=C.SORT_KEYS, missing=ContainerNotFound)
+        return [by_uuid[row["uuid"]] for row in chosen]
 
     async def get(self, caller: Caller, ident: str) -> tuple[Obj, C.CapsuleRecord]:
         """Zun's lookup: a uuid-like ident by uuid, another by name (409 when two have it); the
@@ -78,12 +83,11 @@ class Capsules:
             pod = await self._gw.whole_pod(self._namespace(caller.project_id), name)
             if pod is None and caller.is_admin:
                 pod = await self._gw.find_pod(name)
-            matches = [pod] if pod is not None else []
+            record = C.record_of(pod) if pod is not None else None
+            found = [(pod, record)] if pod is not None and record is not None else []
         else:
-            pods = await self._gw.list_capsule_pods(None if caller.is_admin else self._namespace(caller.project_id),
-                                                    C.CAPSULE_LABEL)
-            matches = [p for p in pods if (r := C.record_of(p)) is not None and r.name == ident]
-        found = [(p, r) for p in matches if (r := C.record_of(p)) is not None]
+            listed = await self._listed(None if caller.is_admin else self._namespace(caller.project_id))
+            found = [(p, r) for p, r in listed if r.name == ident]
         if not found:
             raise ContainerNotFound(ident)
         if len(found) > 1:

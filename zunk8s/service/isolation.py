@@ -91,10 +91,9 @@ class Isolation:
                        groups=container_groups(record, self._gw.instance),
                        networks=container_networks(record, self._gw.instance), exposed=exposed_ports(record))
 
-    def _capsule_member(self, pod: Mapping[str, Any]) -> _Member | None:
-        record = capsules.record_of(pod)
+    def _capsule_member(self, pod: Mapping[str, Any], record: capsules.CapsuleRecord) -> _Member | None:
         meta = pod.get("metadata") or {}
-        if record is None or not meta.get("uid"):
+        if not meta.get("uid"):
             return None
         owner = owner_reference(api_version="v1", kind="Pod", name=str(meta["name"]), uid=str(meta["uid"]))
         labels = {**L.project_labels(project_hash=project_hash(record.project_id), instance=self._gw.instance),
@@ -104,10 +103,14 @@ class Isolation:
                        owner=owner, groups=list(record.security_groups), networks=list(record.networks),
                        exposed=capsules.exposed(record))
 
-    def _capsule_members(self, namespace: str) -> list[_Member]:
-        pods = (pod for pod, _ in capsules.cached(self._gw.cached_pods())
-                if (pod.get("metadata") or {}).get("namespace") == namespace)
-        return [m for m in map(self._capsule_member, pods) if m is not None]
+    def _capsule_members(self) -> dict[str, list[_Member]]:
+        """The cached capsules' members, by namespace (one pass over the Pod cache)."""
+        out: dict[str, list[_Member]] = {}
+        for pod, record in capsules.cached(self._gw.cached_pods()):
+            member = self._capsule_member(pod, record)
+            if member is not None:
+                out.setdefault(member.namespace, []).append(member)
+        return out
 
     def _labels(self, entry: Entry) -> dict[str, str]:
         return L.owner_labels(uuid=entry.uuid, project_hash=project_hash(entry.record.project_id), instance=self._gw.instance)
@@ -200,13 +203,14 @@ class Isolation:
         members = [e.uuid for e in self._entries(namespace) if group_id in container_groups(e.record, self._gw.instance)]
         if members:
             await self.sync(namespace, members)
-        capsule_members = [m for m in self._capsule_members(namespace) if group_id in m.groups]
+        capsule_members = [m for m in self._capsule_members().get(namespace, []) if group_id in m.groups]
         if capsule_members:
             await self._write_members(namespace, capsule_members)
 
     async def apply_capsule(self, pod: Mapping[str, Any]) -> None:
         """A new capsule's policy (before its Pod may be scheduled)."""
-        member = self._capsule_member(pod)
+        record = capsules.record_of(pod)
+        member = None if record is None else self._capsule_member(pod, record)
         if member is None:  # no record or no uid: no policy could be written, and its gate stays
             raise ValueError(f"capsule Pod {(pod.get('metadata') or {}).get('name')} has no readable record")
         await self._write_members(member.namespace, [member])
@@ -220,11 +224,11 @@ class Isolation:
     async def sweep(self) -> None:
         """Rewrite every policy that is not what the groups and records say now (the leader's
         sweep): a group changed with kubectl, a policy edited or deleted by hand."""
-        capsule_namespaces = {str(pod["metadata"]["namespace"]) for pod, _ in capsules.cached(self._gw.cached_pods())}
-        namespaces = sorted({key[0] for key in self._gw.record_keys()} | capsule_namespaces)
+        capsule_members = self._capsule_members()
+        namespaces = sorted({key[0] for key in self._gw.record_keys()} | set(capsule_members))
         for namespace in namespaces:
             async with self._store.lock(isolation_lock(namespace), ttl=self._lock_ttl, wait=SYNC_WAIT):
-                members = [self._member(e) for e in self._entries(namespace)] + self._capsule_members(namespace)
+                members = [self._member(e) for e in self._entries(namespace)] + capsule_members.get(namespace, [])
                 rules = await self._group_rules(namespace, members)
                 existing = {p["metadata"]["name"]: p for p in await self._gw.list_owned("NetworkPolicy", namespace)}
                 for member in members:

@@ -102,8 +102,9 @@ class Registries:
                 patch, data = P.plan_update(registry, changes)
             except P.BadRegistry as e:
                 raise _bad(e) from None
-            if "domain" in changes and changes["domain"] != registry["spec"].get("domain"):
-                await self._refuse_in_use(registry, "change the domain of")
+            if "domain" in changes and changes["domain"] != registry["spec"].get("domain") and await self._in_use(registry):
+                raise Conflict(f"Cannot change the domain of registry {meta['name']} since it is in use: its "
+                               "containers' images are on the domain it has.")
             try:
                 updated = await self._gw.patch_registry(meta["namespace"], meta["name"], patch)
             except KubeConflict:
@@ -117,20 +118,17 @@ class Registries:
             return updated
         raise Conflict("The registry is being changed by other requests at this moment; try again.")
 
-    async def _refuse_in_use(self, registry: Obj, doing: str) -> None:
-        """Zun's database refuses a registry's delete while a container's row points at it; here
-        the records say it, read from the API server (not a cache another replica's create may
-        not have reached)."""
+    async def _in_use(self, registry: Obj) -> bool:
+        """Whether a container names the registry (Zun's database refuses a delete while a row
+        points at it): from the records on the API server, not a cache another replica's create
+        may not have reached."""
         meta = registry["metadata"]
-        if await self._gw.records_labelled(meta["namespace"], f"{L.REGISTRY}={meta['name']}"):
-            if doing == "delete":
-                raise Conflict(f"Failed to delete registry {meta['name']} since it is in use.")
-            raise Conflict(f"Cannot {doing} registry {meta['name']} since it is in use: its containers' images "
-                           "are on the domain it has.")
+        return bool(await self._gw.records_labelled(meta["namespace"], f"{L.REGISTRY}={meta['name']}"))
 
     async def delete(self, found: Obj) -> None:
-        await self._refuse_in_use(found, "delete")
         meta = found["metadata"]
+        if await self._in_use(found):
+            raise Conflict(f"Failed to delete registry {meta['name']} since it is in use.")
         await self._gw.delete_registry(meta["namespace"], meta["name"])  # its Secret goes with it
 
     async def pull_with(self, caller: Caller, ident: str, image: str) -> PullWith:

@@ -311,11 +311,8 @@ def addresses(pod: Mapping[str, Any], record: CapsuleRecord) -> dict[str, list[O
                    "preserve_on_delete": False}] for net in record.networks}
 
 
-def row(pod: Mapping[str, Any]) -> Obj | None:
-    """The fields a list sorts and pages by; None for a Pod without a readable record."""
-    record = record_of(pod)
-    if record is None:
-        return None
+def row(pod: Mapping[str, Any], record: CapsuleRecord) -> Obj:
+    """The fields a list sorts and pages by."""
     status, _ = capsule_status(pod, record)
     return {"uuid": record.uuid, "name": record.name, "status": status, "project_id": record.project_id,
             "user_id": record.user_id, "created_at": record.created_at, "id": record.created_at,
